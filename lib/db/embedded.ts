@@ -1,0 +1,57 @@
+// The embedded default database: PGlite (Postgres in WASM) served over the Postgres wire protocol on
+// 127.0.0.1, so Prisma, pg-boss and psql connect to it like to any server. Data persists in dataDir.
+// A real PostgreSQL is one DATABASE_URL away (resolveDatabase).
+import { mkdirSync } from "node:fs";
+import path from "node:path";
+import { PGlite } from "@electric-sql/pglite";
+import { PGLiteSocketServer } from "@electric-sql/pglite-socket";
+
+export const defaultEmbeddedDataDir = path.resolve(import.meta.dirname, "../../.keyward/pgdata");
+
+// Prisma's pool, pg-boss's pool and the migrator each hold connections; the server multiplexes them
+// onto PGlite's single session, one transaction at a time.
+const MAX_CONNECTIONS = 64;
+
+export type EmbeddedPostgres = { url: string; stop(): Promise<void> };
+
+export async function startEmbeddedPostgres(
+  options: { dataDir?: string; port?: number } = {},
+): Promise<EmbeddedPostgres> {
+  const dataDir = options.dataDir ?? defaultEmbeddedDataDir;
+  mkdirSync(dataDir, { recursive: true });
+  const db = await PGlite.create(dataDir);
+  const server = new PGLiteSocketServer({
+    db,
+    host: "127.0.0.1",
+    port: options.port ?? 0,
+    maxConnections: MAX_CONNECTIONS,
+  });
+  try {
+    await server.start();
+  } catch (error) {
+    await db.close();
+    throw error;
+  }
+  let stopping: Promise<void> | undefined;
+  return {
+    // PGlite ignores the user, password and database name; they are there for clients that need one.
+    url: `postgresql://postgres:postgres@${server.getServerConn()}/postgres`,
+    stop() {
+      stopping ??= (async () => {
+        await server.stop();
+        await db.close();
+      })();
+      return stopping;
+    },
+  };
+}
+
+export type ResolvedDatabase = EmbeddedPostgres & { embedded: boolean };
+
+/** DATABASE_URL when set; otherwise the embedded server on its default data directory. */
+export async function resolveDatabase(options: { port?: number } = {}): Promise<ResolvedDatabase> {
+  const configuredUrl = process.env.DATABASE_URL;
+  if (configuredUrl) return { url: configuredUrl, embedded: false, stop: async () => undefined };
+  const embedded = await startEmbeddedPostgres({ port: options.port });
+  return { ...embedded, embedded: true };
+}
