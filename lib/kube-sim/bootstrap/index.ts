@@ -1,0 +1,44 @@
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseManifestText } from "../manifests";
+import type { KubeObject } from "../types";
+
+const POLICY_FILES = ["cluster-roles.yaml", "cluster-role-bindings.yaml", "namespace-roles.yaml", "namespace-role-bindings.yaml"];
+
+/** The namespaces the API server creates itself (kube-node-lease holds the nodes' heartbeat Leases). */
+const SYSTEM_NAMESPACES = ["default", "kube-system", "kube-public", "kube-node-lease"];
+
+let parsed: readonly KubeObject[] | undefined;
+
+function systemNamespace(name: string): KubeObject {
+  return {
+    apiVersion: "v1",
+    kind: "Namespace",
+    // The API server labels every namespace with its own name.
+    metadata: { name, labels: { "kubernetes.io/metadata.name": name } },
+    spec: { finalizers: ["kubernetes"] },
+    status: { phase: "Active" },
+  };
+}
+
+function loadOnce(): readonly KubeObject[] {
+  if (!parsed) {
+    const directory = path.dirname(fileURLToPath(import.meta.url));
+    const policy = POLICY_FILES.flatMap((file) => {
+      const source = path.join(directory, file);
+      return parseManifestText(readFileSync(source, "utf8"), source);
+    });
+    parsed = [...SYSTEM_NAMESPACES.map(systemNamespace), ...policy];
+  }
+  return parsed;
+}
+
+/**
+ * What a fresh cluster holds before anyone installs anything: its namespaces, then Kubernetes' bootstrap
+ * ClusterRoles, ClusterRoleBindings, and the Roles and RoleBindings of kube-system and kube-public.
+ * Each call returns fresh copies, so callers may change them.
+ */
+export function bootstrapObjects(): KubeObject[] {
+  return structuredClone(loadOnce()) as KubeObject[];
+}
