@@ -1,0 +1,99 @@
+import type { Metadata } from "next";
+import { requirePermission } from "@/lib/auth/session";
+import { can } from "@/lib/auth/permissions";
+import { listClustersWithHistory } from "@/lib/clusters/queries";
+import { Card, EmptyState, PageHeader } from "@/components/ui/card";
+import { Badge, statusTone } from "@/components/ui/badge";
+import { formatDateTime, formatDuration, timeAgo } from "@/components/ui/format";
+import { SyncButton } from "@/components/clusters/sync-button";
+
+export const metadata: Metadata = { title: "Clusters" };
+
+export default async function ClustersPage() {
+  const user = await requirePermission("clusters:read");
+  const clusters = await listClustersWithHistory(10);
+  const now = new Date();
+  const maySync = can(user.role, "clusters:sync");
+  return (
+    <>
+      <PageHeader title="Clusters" description="Registered clusters, Keyward's credentials for them, and their sync history." />
+      {clusters.length === 0 ? (
+        <EmptyState title="No cluster registered yet">Start the demo with <code>npm run demo</code>, or register one (see the README).</EmptyState>
+      ) : (
+        <div className="space-y-6">
+          {clusters.map((c) => (
+            <Card
+              key={c.id}
+              title={
+                <span className="flex items-center gap-2">
+                  {c.name} <Badge tone={statusTone[c.status]}>{c.status}</Badge>
+                </span>
+              }
+              action={maySync ? <SyncButton clusterId={c.id} clusterName={c.name} /> : null}
+            >
+              <dl className="grid grid-cols-2 gap-4 text-sm md:grid-cols-4">
+                <div>
+                  <dt className="text-slate-500">API server</dt>
+                  <dd className="font-mono text-xs">{c.apiServerUrl}</dd>
+                </div>
+                <div>
+                  <dt className="text-slate-500">Service accounts</dt>
+                  <dd>{c._count.identities}</dd>
+                </div>
+                <div>
+                  <dt className="text-slate-500">Last sync</dt>
+                  <dd>{timeAgo(c.lastSyncAt, now)}</dd>
+                </div>
+                <div>
+                  <dt className="text-slate-500">Credentials</dt>
+                  <dd className="flex flex-wrap gap-1">
+                    {c.credentials.map((cred) => (
+                      <Badge key={cred.purpose} tone={cred.purpose === "sync" ? "blue" : "amber"}>
+                        {cred.purpose}: {cred.authType}
+                      </Badge>
+                    ))}
+                  </dd>
+                </div>
+              </dl>
+              {c.statusMessage ? <p className="mt-4 rounded-md bg-red-50 px-3 py-2 text-sm text-red-700">{c.statusMessage}</p> : null}
+              <h3 className="mt-6 text-xs font-semibold uppercase tracking-wide text-slate-500">Sync history</h3>
+              {c.syncRuns.length === 0 ? (
+                <p className="mt-2 text-sm text-slate-600">No sync yet.</p>
+              ) : (
+                <table className="mt-2 min-w-full text-sm" data-testid="sync-history">
+                  <thead className="text-xs text-slate-500">
+                    <tr>
+                      <th className="py-1 text-left font-medium">Started</th>
+                      <th className="py-1 text-left font-medium">Trigger</th>
+                      <th className="py-1 text-left font-medium">Status</th>
+                      <th className="py-1 text-left font-medium">Duration</th>
+                      <th className="py-1 text-left font-medium">Objects</th>
+                    </tr>
+                  </thead>
+                  <tbody className="divide-y divide-slate-100">
+                    {c.syncRuns.map((run) => (
+                      <tr key={run.id}>
+                        <td className="py-1.5">{formatDateTime(run.startedAt)}</td>
+                        <td className="py-1.5">{run.trigger}</td>
+                        <td className="py-1.5">
+                          <Badge tone={statusTone[run.status]}>{run.status}</Badge>
+                          {run.error ? <span className="ml-2 text-xs text-red-700">{run.error}</span> : null}
+                        </td>
+                        <td className="py-1.5">{formatDuration(run.durationMs)}</td>
+                        <td className="py-1.5 text-slate-600">
+                          {Object.entries((run.counts ?? {}) as Record<string, number>)
+                            .map(([k, v]) => `${v} ${k}`)
+                            .join(", ")}
+                        </td>
+                      </tr>
+                    ))}
+                  </tbody>
+                </table>
+              )}
+            </Card>
+          ))}
+        </div>
+      )}
+    </>
+  );
+}

@@ -1,0 +1,20 @@
+import type { ReactNode } from "react";
+import { AppShell } from "@/components/layout/app-shell";
+import { requireUser } from "@/lib/auth/session";
+import { can } from "@/lib/auth/permissions";
+
+// Navigation only: each page still checks the session and its own permission.
+export default async function DashboardLayout({ children }: { children: ReactNode }) {
+  const user = await requireUser();
+  const nav = [
+    { href: "/", label: "Overview", icon: "overview" as const, visible: can(user.role, "inventory:read") },
+    { href: "/clusters", label: "Clusters", icon: "clusters" as const, visible: can(user.role, "clusters:read") },
+    { href: "/audit", label: "Audit trail", icon: "audit" as const, visible: can(user.role, "audit:read") },
+    { href: "/admin/users", label: "Users", icon: "users" as const, visible: can(user.role, "users:read") },
+  ].filter((item) => item.visible);
+  return (
+    <AppShell user={{ name: user.name, email: user.email, role: user.role }} nav={nav}>
+      {children}
+    </AppShell>
+  );
+}

@@ -1,0 +1,123 @@
+/**
+ * `npm run demo`: Keyward on its embedded default, end to end and real. Starts the embedded Postgres (or uses
+ * DATABASE_URL), migrates it, starts the Kubernetes API simulator with a demo cluster, connects Keyward to it
+ * with the read-only identity from deploy/, syncs it, seeds one user per role, and serves the dashboard.
+ */
+import { spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { existsSync } from "node:fs";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { parseArgs } from "node:util";
+import { KubeConfig } from "@kubernetes/client-node";
+import { z } from "zod";
+
+const repoRoot = path.resolve(import.meta.dirname, "../..");
+
+const { values: args } = parseArgs({
+  options: {
+    port: { type: "string", default: process.env.PORT ?? "3000" },
+    "sim-port": { type: "string", default: "6443" },
+    "data-dir": { type: "string", default: process.env.KEYWARD_DATA_DIR ?? path.join(repoRoot, ".keyward") },
+    mode: { type: "string", default: "dev" },
+  },
+});
+
+const localSecretsSchema = z.object({
+  authSecret: z.string().min(32),
+  secretKey: z.string().min(32),
+  passwords: z.record(z.string(), z.string()),
+});
+
+export const demoUsers = [
+  { email: "admin@keyward.local", name: "Ada Admin", role: "admin" },
+  { email: "security@keyward.local", name: "Sam Security", role: "security" },
+  { email: "owner@keyward.local", name: "Olu Owner", role: "owner" },
+  { email: "auditor@keyward.local", name: "Aud Itor", role: "auditor" },
+] as const;
+
+/** Secrets the demo generates once and keeps in the git-ignored data directory (mode 0600). */
+async function loadLocalSecrets(dataDir: string): Promise<z.infer<typeof localSecretsSchema>> {
+  const file = path.join(dataDir, "secrets.json");
+  if (existsSync(file)) return localSecretsSchema.parse(JSON.parse(await readFile(file, "utf8")));
+  const secrets = {
+    authSecret: randomBytes(32).toString("base64"),
+    secretKey: randomBytes(32).toString("base64"),
+    passwords: Object.fromEntries(demoUsers.map((u) => [u.email, randomBytes(12).toString("base64url")])),
+  };
+  await writeFile(file, JSON.stringify(secrets, null, 2), { mode: 0o600 });
+  return secrets;
+}
+
+async function main() {
+  const dataDir = path.resolve(args["data-dir"]);
+  await mkdir(dataDir, { recursive: true });
+  const secrets = await loadLocalSecrets(dataDir);
+  process.env.AUTH_SECRET ??= secrets.authSecret;
+  process.env.KEYWARD_SECRET_KEY ??= secrets.secretKey;
+  const demoPassword = process.env.KEYWARD_DEMO_PASSWORD;
+
+  // Imported after the environment is set: these modules read it.
+  const { resolveDatabase } = await import("@/lib/db/embedded");
+  const { migrate } = await import("@/lib/db/migrate");
+  const { startKubeSim } = await import("@/lib/kube-sim");
+  const { registerCluster } = await import("@/lib/clusters/register-cluster");
+  const { syncCluster } = await import("@/lib/sync/sync-cluster");
+  const { upsertUser } = await import("@/lib/auth/users");
+  const { issueSyncToken } = await import("./connect-cluster");
+
+  const database = await resolveDatabase({ dataDir: path.join(dataDir, "pgdata") });
+  process.env.DATABASE_URL = database.url;
+  const migrated = await migrate(database.url);
+  log(`database: ${database.embedded ? "embedded PGlite in " + path.join(dataDir, "pgdata") : "DATABASE_URL"} (${migrated.applied.length} migrations applied)`);
+
+  const sim = await startKubeSim({ port: Number(args["sim-port"]), demo: true });
+  const kubeconfigFile = path.join(dataDir, "demo-cluster.kubeconfig");
+  await writeFile(kubeconfigFile, sim.adminKubeconfig(), { mode: 0o600 });
+  log(`simulated cluster: ${sim.url} (admin kubeconfig: ${path.relative(process.cwd(), kubeconfigFile)})`);
+
+  const adminKc = new KubeConfig();
+  adminKc.loadFromString(sim.adminKubeconfig());
+  const token = await issueSyncToken(adminKc);
+  const cluster = await registerCluster({ name: "demo", apiServerUrl: sim.url, caCertPem: sim.caPem, sync: { type: "token", token } });
+  const outcome = await syncCluster(cluster.id, "registration");
+  if (!outcome.ok) throw new Error(`the first sync failed: ${outcome.error}`);
+  log(`synced cluster "demo": ${Object.entries(outcome.counts).map(([k, v]) => `${v} ${k}`).join(", ")} in ${outcome.durationMs} ms`);
+
+  for (const u of demoUsers) await upsertUser({ ...u, password: demoPassword ?? secrets.passwords[u.email]! });
+
+  const port = args.port;
+  const nextBin = path.join(repoRoot, "node_modules/next/dist/bin/next");
+  const nextArgs = args.mode === "start" ? ["start", "-p", port] : ["dev", "-p", port];
+  const next = spawn(process.execPath, [nextBin, ...nextArgs], {
+    cwd: repoRoot,
+    stdio: ["ignore", "inherit", "inherit"],
+    env: { ...process.env, AUTH_TRUST_HOST: "true", AUTH_URL: process.env.AUTH_URL ?? `http://localhost:${port}` },
+  });
+
+  console.log(`\n  Keyward is starting on http://localhost:${port}\n\n  Sign in as:`);
+  for (const u of demoUsers) console.log(`    ${u.role.padEnd(9)} ${u.email.padEnd(24)} ${demoPassword ? "(KEYWARD_DEMO_PASSWORD)" : secrets.passwords[u.email]}`);
+  console.log(`\n  kubectl --kubeconfig ${path.relative(process.cwd(), kubeconfigFile)} get serviceaccounts -A\n`);
+
+  let stopping = false;
+  const stop = async (code: number) => {
+    if (stopping) return;
+    stopping = true;
+    next.kill("SIGTERM");
+    await sim.stop();
+    await database.stop();
+    process.exit(code);
+  };
+  next.on("exit", (code) => void stop(code ?? 0));
+  process.on("SIGINT", () => void stop(0));
+  process.on("SIGTERM", () => void stop(0));
+}
+
+function log(message: string) {
+  console.log(`[keyward] ${message}`);
+}
+
+main().catch((err: unknown) => {
+  console.error(`[keyward] demo failed to start: ${err instanceof Error ? err.message : String(err)}`);
+  process.exit(1);
+});
