@@ -1,8 +1,8 @@
 // Decodes the Kubernetes protobuf request bodies that kubectl sends for typed commands
 // (`Content-Type: application/vnd.kubernetes.protobuf`) into the equivalent JSON object.
 import protobuf from "protobufjs";
-import descriptor from "./descriptor.generated.json";
 import { messageNameFor } from "./kinds";
+import { schemaRoot } from "./schema";
 import { assertFieldsKnown, convertMessage, type JsonValue } from "./to-json";
 
 export { supportedKinds } from "./kinds";
@@ -13,8 +13,7 @@ export const kubernetesProtobufContentType = "application/vnd.kubernetes.protobu
 /** The 4 bytes "k8s\0" that start every Kubernetes protobuf body, before the runtime.Unknown envelope. */
 const magic = Uint8Array.from([0x6b, 0x38, 0x73, 0x00]);
 
-const root = protobuf.Root.fromJSON(descriptor);
-const unknownEnvelope = root.lookupType("k8s.io.apimachinery.pkg.runtime.Unknown");
+const unknownEnvelope = schemaRoot.lookupType("k8s.io.apimachinery.pkg.runtime.Unknown");
 
 export function isKubernetesProtobuf(contentType: string | undefined): boolean {
   const mediaType = contentType?.split(";")[0]?.trim().toLowerCase();
@@ -53,7 +52,7 @@ export function decodeKubernetesProtobuf(body: Buffer | Uint8Array): Record<stri
   const messageName = messageNameFor(apiVersion, kind);
   if (!messageName) throw new Error(`Cannot decode ${label}: this kind is not supported in protobuf`);
 
-  const type = root.lookupType(messageName);
+  const type = schemaRoot.lookupType(messageName);
   const raw = typeof envelope.raw === "string" ? Buffer.from(envelope.raw, "base64") : new Uint8Array();
   let object: JsonValue | undefined;
   try {

@@ -7,6 +7,7 @@ import http from "node:http";
 import type { AddressInfo } from "node:net";
 import os from "node:os";
 import path from "node:path";
+import { decodeKubernetesProtobuf, isKubernetesProtobuf, type JsonValue } from "./index";
 
 export interface CapturedRequest {
   method: string;
@@ -23,7 +24,7 @@ export interface KubectlRun {
   stderr: string;
 }
 
-/** Answers a write request; the default echoes a minimal object of the right kind so kubectl is satisfied. */
+/** Answers a write request (POST/PUT/PATCH/DELETE). */
 export type WriteResponder = (request: CapturedRequest) => { status: number; body: unknown };
 
 interface ServedResource {
@@ -31,6 +32,10 @@ interface ServedResource {
   kind: string;
   namespaced: boolean;
   verbs: string[];
+  shortNames?: string[];
+  /** For subresources whose kind lives in another group, like serviceaccounts/token. */
+  group?: string;
+  version?: string;
 }
 
 const crud = ["create", "delete", "get", "list", "patch", "update", "watch"];
@@ -39,8 +44,8 @@ const crud = ["create", "delete", "get", "list", "patch", "update", "watch"];
 const servedGroups: Record<string, ServedResource[]> = {
   v1: [
     { name: "namespaces", kind: "Namespace", namespaced: false, verbs: crud },
-    { name: "serviceaccounts", kind: "ServiceAccount", namespaced: true, verbs: crud },
-    { name: "serviceaccounts/token", kind: "TokenRequest", namespaced: true, verbs: ["create"] },
+    { name: "serviceaccounts", kind: "ServiceAccount", namespaced: true, verbs: crud, shortNames: ["sa"] },
+    { name: "serviceaccounts/token", kind: "TokenRequest", namespaced: true, verbs: ["create"], group: "authentication.k8s.io", version: "v1" },
     { name: "secrets", kind: "Secret", namespaced: true, verbs: crud },
     { name: "pods", kind: "Pod", namespaced: true, verbs: crud },
   ],
@@ -92,32 +97,30 @@ function discoveryDocument(urlPath: string): unknown {
   };
 }
 
-/** The resource path's last segments, e.g. `/api/v1/namespaces/x/serviceaccounts/sa1/token` → TokenRequest. */
-function kindForWrite(urlPath: string): { apiVersion: string; kind: string } | undefined {
-  for (const [groupVersion, resources] of Object.entries(servedGroups)) {
-    const prefix = groupVersion === "v1" ? "/api/v1/" : `/apis/${groupVersion}/`;
-    if (!urlPath.startsWith(prefix)) continue;
-    const segments = urlPath.slice(prefix.length).split("/");
-    if (segments[0] === "namespaces" && segments.length > 2) segments.splice(0, 2);
-    const resourceName = segments.length >= 3 ? `${segments[0]}/${segments[2]}` : segments[0];
-    const resource = resources.find((r) => r.name === resourceName);
-    if (resource) return { apiVersion: groupVersion, kind: resource.kind };
-  }
-  return undefined;
-}
+/** What a real server would add to the echoed object, so kubectl gets the answer it waits for. */
+const serverStatus: Record<string, JsonValue> = {
+  SelfSubjectAccessReview: { allowed: true },
+  SelfSubjectRulesReview: { resourceRules: [{ verbs: ["get"], apiGroups: [""], resources: ["pods"] }], incomplete: false },
+  SelfSubjectReview: { userInfo: { username: "capture-user", groups: ["system:authenticated"] } },
+  TokenRequest: { token: "captured.token.value", expirationTimestamp: "2030-01-01T00:00:00Z" },
+};
 
-export const echoKindResponder: WriteResponder = (request) => {
-  const typeMeta = kindForWrite(request.path);
-  if (!typeMeta) return { status: 404, body: { kind: "Status", apiVersion: "v1", status: "Failure", code: 404 } };
-  const name = request.path.split("/").filter((segment) => segment !== "token" && segment !== "approval").at(-1);
-  const status: Record<string, unknown> = {
-    SelfSubjectAccessReview: { allowed: true },
-    TokenRequest: { token: "captured.token.value", expirationTimestamp: "2030-01-01T00:00:00Z" },
-  };
-  return {
-    status: 201,
-    body: { ...typeMeta, metadata: { name }, ...(status[typeMeta.kind] ? { status: status[typeMeta.kind] } : {}) },
-  };
+/**
+ * Echoes the object kubectl sent, decoded with the decoder under test (so kubectl's own output shows what
+ * the decoder understood), plus the status kubectl waits for. Undecodable bodies get a 400 Status.
+ */
+export const echoDecodedResponder: WriteResponder = (request) => {
+  let object: Record<string, unknown>;
+  try {
+    object = isKubernetesProtobuf(request.contentType)
+      ? decodeKubernetesProtobuf(request.body)
+      : (JSON.parse(request.body.toString("utf8")) as Record<string, unknown>);
+  } catch (error) {
+    const message = (error as Error).message;
+    return { status: 400, body: { kind: "Status", apiVersion: "v1", status: "Failure", reason: "BadRequest", message, code: 400 } };
+  }
+  const kind = String(object.kind);
+  return { status: 201, body: serverStatus[kind] ? { ...object, status: serverStatus[kind] } : object };
 };
 
 export interface CaptureOptions {
@@ -146,7 +149,7 @@ function sendJson(response: http.ServerResponse, status: number, body: unknown):
 /** Runs `kubectl <args>` against a fresh recording server and returns what it sent. */
 export async function runKubectl(args: string[], options: CaptureOptions = {}): Promise<KubectlRun> {
   const requests: CapturedRequest[] = [];
-  const respond = options.respond ?? echoKindResponder;
+  const respond = options.respond ?? echoDecodedResponder;
   const server = http.createServer((request, response) => {
     void readBody(request).then((body) => {
       const urlPath = new URL(request.url ?? "/", "http://localhost").pathname;
