@@ -1,0 +1,77 @@
+// A fresh, migrated database per test file. With DATABASE_URL (CI: the machine's PostgreSQL) each call
+// creates its own database on that server; without it, an embedded PGlite server in a temp dir.
+import { randomBytes } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import pg from "pg";
+import { createPrismaClient } from "./client";
+import { startEmbeddedPostgres } from "./embedded";
+import type { PrismaClient } from "./generated/prisma/client";
+import { migrate } from "./migrate";
+
+export type TestDatabase = {
+  url: string;
+  prisma: PrismaClient;
+  /** Disconnects the client and deletes the database. */
+  drop(): Promise<void>;
+};
+
+/** The same server URL pointing at another database (query parameters such as sslmode are kept). */
+export function withDatabaseName(databaseUrl: string, databaseName: string): string {
+  const url = new URL(databaseUrl);
+  url.pathname = `/${databaseName}`;
+  return url.toString();
+}
+
+async function onServer(serverUrl: string, sql: string): Promise<void> {
+  // Administrative statements run from the server's `postgres` database.
+  const admin = new pg.Client({ connectionString: withDatabaseName(serverUrl, "postgres") });
+  await admin.connect();
+  try {
+    await admin.query(sql);
+  } finally {
+    await admin.end();
+  }
+}
+
+/** An empty database, not migrated: for tests of the migrator itself. */
+export async function createEmptyDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
+  const serverUrl = process.env.DATABASE_URL;
+  if (serverUrl) {
+    const name = `keyward_t_${randomBytes(6).toString("hex")}`;
+    await onServer(serverUrl, `CREATE DATABASE "${name}"`);
+    return {
+      url: withDatabaseName(serverUrl, name),
+      drop: () => onServer(serverUrl, `DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`),
+    };
+  }
+  const dataDir = mkdtempSync(path.join(tmpdir(), "keyward-test-pg-"));
+  const embedded = await startEmbeddedPostgres({ dataDir, port: 0 });
+  return {
+    url: embedded.url,
+    async drop() {
+      await embedded.stop();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+export async function createTestDatabase(): Promise<TestDatabase> {
+  const database = await createEmptyDatabase();
+  try {
+    await migrate(database.url);
+  } catch (error) {
+    await database.drop();
+    throw error;
+  }
+  const prisma = createPrismaClient(database.url);
+  return {
+    url: database.url,
+    prisma,
+    async drop() {
+      await prisma.$disconnect();
+      await database.drop();
+    },
+  };
+}
