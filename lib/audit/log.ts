@@ -49,7 +49,17 @@ interface HashedFields {
 }
 
 export function entryHash(prevHash: string, e: HashedFields): string {
-  const body = canonicalJson({ ...e, at: e.at.toISOString() });
+  const body = canonicalJson({
+    at: e.at.toISOString(),
+    actorType: e.actorType,
+    actorId: e.actorId,
+    actorLabel: e.actorLabel,
+    action: e.action,
+    targetType: e.targetType,
+    targetId: e.targetId,
+    outcome: e.outcome,
+    details: e.details,
+  });
   return createHash("sha256").update(prevHash).update("\n").update(body).digest("hex");
 }
 
@@ -79,7 +89,7 @@ export async function recordAudit(db: PrismaClient, input: AuditEntryInput): Pro
         hash: entryHash(prevHash, fields),
       },
     });
-  });
+  }, { maxWait: 15_000, timeout: 15_000 }); // appends queue on the chain lock; busy moments must not drop entries
 }
 
 export type ChainVerification = { ok: true; entries: number } | { ok: false; entries: number; brokenAtSeq: bigint; reason: string };

@@ -14,7 +14,7 @@ export const authConfig = {
     jwt({ token, user }) {
       if (user?.id) {
         token.uid = user.id;
-        token.role = (user as { role?: string }).role;
+        token.role = user.role;
       }
       return token;
     },

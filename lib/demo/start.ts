@@ -58,7 +58,7 @@ async function main() {
   const demoPassword = process.env.KEYWARD_DEMO_PASSWORD;
 
   // Imported after the environment is set: these modules read it.
-  const { resolveDatabase } = await import("@/lib/db/embedded");
+  const { resolveDatabase, startEmbeddedPostgres } = await import("@/lib/db/embedded");
   const { migrate } = await import("@/lib/db/migrate");
   const { startKubeSim } = await import("@/lib/kube-sim");
   const { registerCluster } = await import("@/lib/clusters/register-cluster");
@@ -66,7 +66,9 @@ async function main() {
   const { upsertUser } = await import("@/lib/auth/users");
   const { issueSyncToken } = await import("./connect-cluster");
 
-  const database = await resolveDatabase({ dataDir: path.join(dataDir, "pgdata") });
+  const database = process.env.DATABASE_URL
+    ? await resolveDatabase()
+    : { ...(await startEmbeddedPostgres({ dataDir: path.join(dataDir, "pgdata") })), embedded: true };
   process.env.DATABASE_URL = database.url;
   const migrated = await migrate(database.url);
   log(`database: ${database.embedded ? "embedded PGlite in " + path.join(dataDir, "pgdata") : "DATABASE_URL"} (${migrated.applied.length} migrations applied)`);

@@ -1,7 +1,10 @@
 import type { DefaultSession } from "next-auth";
 import type { Role } from "./permissions";
 
-declare module "next-auth" {
+declare module "@auth/core/types" {
+  interface User {
+    role?: Role;
+  }
   interface Session {
     user: { id: string; role: Role } & DefaultSession["user"];
   }
