@@ -1,0 +1,18 @@
+import { expect, type Page } from "@playwright/test";
+import { E2E_PASSWORD } from "../playwright.config";
+
+export const users = {
+  admin: "admin@keyward.local",
+  security: "security@keyward.local",
+  owner: "owner@keyward.local",
+  auditor: "auditor@keyward.local",
+} as const;
+export type DemoRole = keyof typeof users;
+
+export async function signIn(page: Page, role: DemoRole, password = E2E_PASSWORD): Promise<void> {
+  await page.goto("/login");
+  await page.getByLabel("E-mail").fill(users[role]);
+  await page.getByLabel("Password").fill(password);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await expect(page.getByTestId("current-user")).toBeVisible();
+}

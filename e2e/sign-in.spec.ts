@@ -1,0 +1,45 @@
+import { expect, test } from "@playwright/test";
+import { signIn, users, type DemoRole } from "./helpers";
+
+test("a visitor without a session is sent to the sign-in page", async ({ page }) => {
+  const response = await page.goto("/clusters");
+  expect(response?.url()).toContain("/login");
+  await expect(page.getByRole("button", { name: "Sign in" })).toBeVisible();
+});
+
+test("API routes answer 401 without a session instead of redirecting", async ({ request }) => {
+  const response = await request.get("/api/v1/identities", { maxRedirects: 0 });
+  expect(response.status()).toBe(401);
+});
+
+test("a wrong password is refused with a clear message", async ({ page }) => {
+  await page.goto("/login");
+  await page.getByLabel("E-mail").fill(users.admin);
+  await page.getByLabel("Password").fill("not-the-password");
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await expect(page.getByRole("alert")).toHaveText("Wrong e-mail or password.");
+  await expect(page).toHaveURL(/\/login/);
+});
+
+for (const role of Object.keys(users) as DemoRole[]) {
+  test(`${role} signs in and sees the simulated cluster's service accounts from the database`, async ({ page }) => {
+    await signIn(page, role);
+    await expect(page.getByTestId("current-role")).toBeVisible();
+    const table = page.getByTestId("service-accounts");
+    await expect(table).toBeVisible();
+    // The demo cluster's kube-system has a `default` service account, created by the simulator's controller.
+    await page.getByLabel("Search service accounts").fill("kube-system");
+    await page.getByRole("button", { name: "Search" }).click();
+    await expect(page).toHaveURL(/q=kube-system/);
+    await expect(table.getByRole("row", { name: /kube-system\s+default/ })).toBeVisible();
+    expect(Number(await page.getByTestId("sa-total").innerText())).toBeGreaterThan(20);
+  });
+}
+
+test("signing out ends the session", async ({ page }) => {
+  await signIn(page, "security");
+  await page.getByRole("button", { name: "Sign out" }).click();
+  await expect(page).toHaveURL(/\/login/);
+  await page.goto("/");
+  await expect(page).toHaveURL(/\/login/);
+});
