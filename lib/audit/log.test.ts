@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { useTestDatabase } from "@/lib/testing/database";
+import { setupTestDatabase } from "@/lib/testing/database";
 import { recordAudit, systemActor, verifyAuditChain } from "./log";
 
-const db = useTestDatabase();
+const db = setupTestDatabase();
 
 describe("audit trail", () => {
   it("chains entries and verifies an untouched chain", async () => {

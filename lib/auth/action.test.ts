@@ -1,11 +1,11 @@
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
-import { useTestDatabase } from "@/lib/testing/database";
+import { setupTestDatabase } from "@/lib/testing/database";
 import { executeAction, type ActionDefinition } from "./action";
 import { UserFacingError } from "./errors";
 import type { SessionUser } from "./users";
 
-const db = useTestDatabase();
+const db = setupTestDatabase();
 
 const user = (role: SessionUser["role"]): SessionUser => ({ id: `u-${role}`, email: `${role}@example.test`, name: role, role });
 

@@ -6,7 +6,7 @@ import { createTestDatabase, type TestDatabase } from "@/lib/db/testing";
  * A fresh migrated database for this test file, also made the app's DATABASE_URL so that code under test
  * (which calls getPrisma()) uses it. Each vitest file runs in its own process, so this does not leak.
  */
-export function useTestDatabase(): { readonly prisma: PrismaClient } {
+export function setupTestDatabase(): { readonly prisma: PrismaClient } {
   let db: TestDatabase | undefined;
   beforeAll(async () => {
     db = await createTestDatabase();
