@@ -213,7 +213,7 @@ export class Cluster {
         { field: "spec.expirationSeconds", message: `Invalid value: ${expirationSeconds}: may not specify a duration less than 10 minutes` },
       ]);
     }
-    if (expirationSeconds > 1 << 32) {
+    if (expirationSeconds > 2 ** 32) {
       throw errors.invalid("TokenRequest.authentication.k8s.io", "TokenRequest", "authentication.k8s.io", name, [
         { field: "spec.expirationSeconds", message: `Invalid value: ${expirationSeconds}: may not specify a duration larger than 2^32 seconds` },
       ]);
