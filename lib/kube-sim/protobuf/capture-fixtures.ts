@@ -14,7 +14,9 @@ if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.me
     for (const { fixture } of scenario.captures) {
       const captured = bodies.get(fixture);
       if (!captured || !isKubernetesProtobuf(captured.contentType)) {
-        throw new Error(`kubectl ${scenario.args.join(" ")} sent no protobuf body for ${fixture}: ${run.stderr}`);
+        throw new Error(
+          `kubectl ${scenario.args.join(" ")} sent no protobuf body for ${fixture}: ${run.stderr}`,
+        );
       }
       await writeFile(path.join(fixturesDirectory, `${fixture}.bin`), captured.body);
       console.log(`${fixture}.bin  ${captured.body.length} bytes`);

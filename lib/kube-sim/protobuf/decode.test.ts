@@ -49,7 +49,11 @@ const expectedObjects: Record<string, Record<string, unknown>> = {
       boundObjectRef: { kind: "Pod", apiVersion: "v1", name: "runner-1", uid: "0f5c7d1e-pod" },
     },
   },
-  "create-serviceaccount": { apiVersion: "v1", kind: "ServiceAccount", metadata: { name: "x", namespace: "y" } },
+  "create-serviceaccount": {
+    apiVersion: "v1",
+    kind: "ServiceAccount",
+    metadata: { name: "x", namespace: "y" },
+  },
   "create-namespace": { apiVersion: "v1", kind: "Namespace", metadata: { name: "z" } },
   "create-secret-generic": {
     apiVersion: "v1",
@@ -87,7 +91,9 @@ const expectedObjects: Record<string, Record<string, unknown>> = {
     apiVersion: `${rbacGroup}/v1`,
     kind: "ClusterRole",
     metadata: { name: "monitoring" },
-    aggregationRule: { clusterRoleSelectors: [{ matchLabels: { "rbac.example.com/aggregate-to-monitoring": "true" } }] },
+    aggregationRule: {
+      clusterRoleSelectors: [{ matchLabels: { "rbac.example.com/aggregate-to-monitoring": "true" } }],
+    },
   },
   "create-clusterrolebinding": {
     apiVersion: `${rbacGroup}/v1`,
@@ -130,7 +136,9 @@ const expectedObjects: Record<string, Record<string, unknown>> = {
     apiVersion: `${rbacGroup}/v1`,
     kind: "Role",
     metadata: { name: "secret-reader", namespace: "team" },
-    rules: [{ verbs: ["get", "list"], apiGroups: [""], resources: ["secrets"], resourceNames: ["db-password"] }],
+    rules: [
+      { verbs: ["get", "list"], apiGroups: [""], resources: ["secrets"], resourceNames: ["db-password"] },
+    ],
   },
   "reconcile-rolebinding": {
     apiVersion: `${rbacGroup}/v1`,
@@ -159,7 +167,9 @@ describe("committed kubectl fixtures", () => {
   it("decodes the CSR's request bytes back to the PEM kubectl was served", async () => {
     const body = await readFile(path.join(fixturesDirectory, "certificate-approve.bin"));
     const spec = decodeKubernetesProtobuf(body).spec as { request: string };
-    expect(Buffer.from(spec.request, "base64").toString("utf8")).toMatch(/^-----BEGIN CERTIFICATE REQUEST-----\n/);
+    expect(Buffer.from(spec.request, "base64").toString("utf8")).toMatch(
+      /^-----BEGIN CERTIFICATE REQUEST-----\n/,
+    );
   });
 });
 

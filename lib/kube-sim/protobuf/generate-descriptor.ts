@@ -4,6 +4,7 @@
 import { readdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { format } from "prettier";
 import protobuf from "protobufjs";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -19,7 +20,8 @@ export async function buildDescriptorJson(): Promise<string> {
     protobuf.parse(await readFile(path.join(protoDirectory, file), "utf8"), root, { keepCase: true });
   }
   root.resolveAll(); // fails on any reference to a message that was trimmed away
-  return JSON.stringify(root.toJSON(), null, 1) + "\n";
+  // Formatted as the repository formats JSON, so `prettier --check` passes on the committed file.
+  return format(JSON.stringify(root.toJSON()), { parser: "json" });
 }
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {

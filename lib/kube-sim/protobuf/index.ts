@@ -1,6 +1,6 @@
 // Decodes the Kubernetes protobuf request bodies that kubectl sends for typed commands
 // (`Content-Type: application/vnd.kubernetes.protobuf`) into the equivalent JSON object.
-import protobuf from "protobufjs";
+import type protobuf from "protobufjs";
 import { messageNameFor } from "./kinds";
 import { schemaRoot } from "./schema";
 import { assertFieldsKnown, convertMessage, type JsonValue } from "./to-json";
@@ -47,7 +47,9 @@ export function decodeKubernetesProtobuf(body: Buffer | Uint8Array): Record<stri
   const kind = typeMeta.kind ?? "";
   const label = `${apiVersion || "<no apiVersion>"} ${kind || "<no kind>"}`;
   if (envelope.contentEncoding) {
-    throw new Error(`Cannot decode ${label}: content encoding "${String(envelope.contentEncoding)}" is not supported`);
+    throw new Error(
+      `Cannot decode ${label}: content encoding "${String(envelope.contentEncoding)}" is not supported`,
+    );
   }
   const messageName = messageNameFor(apiVersion, kind);
   if (!messageName) throw new Error(`Cannot decode ${label}: this kind is not supported in protobuf`);

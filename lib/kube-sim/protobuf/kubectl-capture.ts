@@ -45,15 +45,32 @@ const servedGroups: Record<string, ServedResource[]> = {
   v1: [
     { name: "namespaces", kind: "Namespace", namespaced: false, verbs: crud },
     { name: "serviceaccounts", kind: "ServiceAccount", namespaced: true, verbs: crud, shortNames: ["sa"] },
-    { name: "serviceaccounts/token", kind: "TokenRequest", namespaced: true, verbs: ["create"], group: "authentication.k8s.io", version: "v1" },
+    {
+      name: "serviceaccounts/token",
+      kind: "TokenRequest",
+      namespaced: true,
+      verbs: ["create"],
+      group: "authentication.k8s.io",
+      version: "v1",
+    },
     { name: "secrets", kind: "Secret", namespaced: true, verbs: crud },
     { name: "pods", kind: "Pod", namespaced: true, verbs: crud },
   ],
   "authorization.k8s.io/v1": [
-    { name: "selfsubjectaccessreviews", kind: "SelfSubjectAccessReview", namespaced: false, verbs: ["create"] },
+    {
+      name: "selfsubjectaccessreviews",
+      kind: "SelfSubjectAccessReview",
+      namespaced: false,
+      verbs: ["create"],
+    },
     { name: "selfsubjectrulesreviews", kind: "SelfSubjectRulesReview", namespaced: false, verbs: ["create"] },
     { name: "subjectaccessreviews", kind: "SubjectAccessReview", namespaced: false, verbs: ["create"] },
-    { name: "localsubjectaccessreviews", kind: "LocalSubjectAccessReview", namespaced: true, verbs: ["create"] },
+    {
+      name: "localsubjectaccessreviews",
+      kind: "LocalSubjectAccessReview",
+      namespaced: true,
+      verbs: ["create"],
+    },
   ],
   "authentication.k8s.io/v1": [
     { name: "selfsubjectreviews", kind: "SelfSubjectReview", namespaced: false, verbs: ["create"] },
@@ -61,7 +78,12 @@ const servedGroups: Record<string, ServedResource[]> = {
   ],
   "certificates.k8s.io/v1": [
     { name: "certificatesigningrequests", kind: "CertificateSigningRequest", namespaced: false, verbs: crud },
-    { name: "certificatesigningrequests/approval", kind: "CertificateSigningRequest", namespaced: false, verbs: ["get", "patch", "update"] },
+    {
+      name: "certificatesigningrequests/approval",
+      kind: "CertificateSigningRequest",
+      namespaced: false,
+      verbs: ["get", "patch", "update"],
+    },
   ],
   "rbac.authorization.k8s.io/v1": [
     { name: "roles", kind: "Role", namespaced: true, verbs: crud },
@@ -100,7 +122,10 @@ function discoveryDocument(urlPath: string): unknown {
 /** What a real server would add to the echoed object, so kubectl gets the answer it waits for. */
 const serverStatus: Record<string, JsonValue> = {
   SelfSubjectAccessReview: { allowed: true },
-  SelfSubjectRulesReview: { resourceRules: [{ verbs: ["get"], apiGroups: [""], resources: ["pods"] }], incomplete: false },
+  SelfSubjectRulesReview: {
+    resourceRules: [{ verbs: ["get"], apiGroups: [""], resources: ["pods"] }],
+    incomplete: false,
+  },
   SelfSubjectReview: { userInfo: { username: "capture-user", groups: ["system:authenticated"] } },
   TokenRequest: { token: "captured.token.value", expirationTimestamp: "2030-01-01T00:00:00Z" },
 };
@@ -117,7 +142,10 @@ export const echoDecodedResponder: WriteResponder = (request) => {
       : (JSON.parse(request.body.toString("utf8")) as Record<string, unknown>);
   } catch (error) {
     const message = (error as Error).message;
-    return { status: 400, body: { kind: "Status", apiVersion: "v1", status: "Failure", reason: "BadRequest", message, code: 400 } };
+    return {
+      status: 400,
+      body: { kind: "Status", apiVersion: "v1", status: "Failure", reason: "BadRequest", message, code: 400 },
+    };
   }
   const kind = String(object.kind);
   return { status: 201, body: serverStatus[kind] ? { ...object, status: serverStatus[kind] } : object };
@@ -164,7 +192,13 @@ export async function runKubectl(args: string[], options: CaptureOptions = {}): 
       if (captured.method === "GET") {
         const document = options.objects?.[urlPath] ?? discoveryDocument(urlPath);
         if (document === undefined) {
-          sendJson(response, 404, { kind: "Status", apiVersion: "v1", status: "Failure", reason: "NotFound", code: 404 });
+          sendJson(response, 404, {
+            kind: "Status",
+            apiVersion: "v1",
+            status: "Failure",
+            reason: "NotFound",
+            code: 404,
+          });
         } else sendJson(response, 200, document);
         return;
       }

@@ -22,7 +22,12 @@ const csrRequestPem = "-----BEGIN CERTIFICATE REQUEST-----\nMIIBfake\n-----END C
 export const pendingCsr = {
   apiVersion: "certificates.k8s.io/v1",
   kind: "CertificateSigningRequest",
-  metadata: { name: "build-bot", resourceVersion: "42", creationTimestamp: "2024-01-02T03:04:05Z", uid: "9c1e6a4e-csr" },
+  metadata: {
+    name: "build-bot",
+    resourceVersion: "42",
+    creationTimestamp: "2024-01-02T03:04:05Z",
+    uid: "9c1e6a4e-csr",
+  },
   spec: {
     request: Buffer.from(csrRequestPem).toString("base64"),
     signerName: "kubernetes.io/kube-apiserver-client",
@@ -54,45 +59,93 @@ const rbac = "/apis/rbac.authorization.k8s.io/v1";
 export const scenarios: Scenario[] = [
   {
     args: ["auth", "can-i", "get", "pods", "-n", "x", "--as=system:serviceaccount:x:y"],
-    captures: [{ fixture: "can-i-get-pods-as-sa", method: "POST", path: "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews" }],
+    captures: [
+      {
+        fixture: "can-i-get-pods-as-sa",
+        method: "POST",
+        path: "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews",
+      },
+    ],
     stdout: "yes",
   },
   {
     args: ["auth", "can-i", "list", "secrets", "-A"],
-    captures: [{ fixture: "can-i-list-secrets-all-namespaces", method: "POST", path: "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews" }],
+    captures: [
+      {
+        fixture: "can-i-list-secrets-all-namespaces",
+        method: "POST",
+        path: "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews",
+      },
+    ],
     stdout: "yes",
   },
   {
     args: ["auth", "can-i", "get", "/healthz"],
-    captures: [{ fixture: "can-i-get-non-resource-url", method: "POST", path: "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews" }],
+    captures: [
+      {
+        fixture: "can-i-get-non-resource-url",
+        method: "POST",
+        path: "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews",
+      },
+    ],
     stdout: "yes",
   },
   {
     args: ["auth", "can-i", "--list", "-n", "y"],
-    captures: [{ fixture: "can-i-list-rules", method: "POST", path: "/apis/authorization.k8s.io/v1/selfsubjectrulesreviews" }],
+    captures: [
+      {
+        fixture: "can-i-list-rules",
+        method: "POST",
+        path: "/apis/authorization.k8s.io/v1/selfsubjectrulesreviews",
+      },
+    ],
     stdout: "pods",
   },
   {
     args: ["auth", "whoami"],
-    captures: [{ fixture: "whoami", method: "POST", path: "/apis/authentication.k8s.io/v1/selfsubjectreviews" }],
+    captures: [
+      { fixture: "whoami", method: "POST", path: "/apis/authentication.k8s.io/v1/selfsubjectreviews" },
+    ],
     stdout: "capture-user",
   },
   {
     args: ["create", "token", "sa1", "-n", "x", "--duration=10m"],
-    captures: [{ fixture: "create-token-duration", method: "POST", path: "/api/v1/namespaces/x/serviceaccounts/sa1/token" }],
+    captures: [
+      {
+        fixture: "create-token-duration",
+        method: "POST",
+        path: "/api/v1/namespaces/x/serviceaccounts/sa1/token",
+      },
+    ],
     stdout: "captured.token.value",
   },
   {
     args: [
-      "create", "token", "ci-bot", "-n", "ci", "--audience=https://vault.example.com", "--audience=sts",
-      "--bound-object-kind=Pod", "--bound-object-name=runner-1", "--bound-object-uid=0f5c7d1e-pod",
+      "create",
+      "token",
+      "ci-bot",
+      "-n",
+      "ci",
+      "--audience=https://vault.example.com",
+      "--audience=sts",
+      "--bound-object-kind=Pod",
+      "--bound-object-name=runner-1",
+      "--bound-object-uid=0f5c7d1e-pod",
     ],
-    captures: [{ fixture: "create-token-bound", method: "POST", path: "/api/v1/namespaces/ci/serviceaccounts/ci-bot/token" }],
+    captures: [
+      {
+        fixture: "create-token-bound",
+        method: "POST",
+        path: "/api/v1/namespaces/ci/serviceaccounts/ci-bot/token",
+      },
+    ],
     stdout: "captured.token.value",
   },
   {
     args: ["create", "serviceaccount", "x", "-n", "y"],
-    captures: [{ fixture: "create-serviceaccount", method: "POST", path: "/api/v1/namespaces/y/serviceaccounts" }],
+    captures: [
+      { fixture: "create-serviceaccount", method: "POST", path: "/api/v1/namespaces/y/serviceaccounts" },
+    ],
     stdout: "serviceaccount/x created",
   },
   {
@@ -101,7 +154,16 @@ export const scenarios: Scenario[] = [
     stdout: "namespace/z created",
   },
   {
-    args: ["create", "secret", "generic", "s", "--from-literal=a=b", "--from-literal=token=s3cr3t", "-n", "y"],
+    args: [
+      "create",
+      "secret",
+      "generic",
+      "s",
+      "--from-literal=a=b",
+      "--from-literal=token=s3cr3t",
+      "-n",
+      "y",
+    ],
     captures: [{ fixture: "create-secret-generic", method: "POST", path: "/api/v1/namespaces/y/secrets" }],
     stdout: "secret/s created",
   },
@@ -111,17 +173,40 @@ export const scenarios: Scenario[] = [
     stdout: "role.rbac.authorization.k8s.io/r created",
   },
   {
-    args: ["create", "rolebinding", "rb", "--role=r", "--user=alice", "--group=devs", "--serviceaccount=y:x", "-n", "y"],
+    args: [
+      "create",
+      "rolebinding",
+      "rb",
+      "--role=r",
+      "--user=alice",
+      "--group=devs",
+      "--serviceaccount=y:x",
+      "-n",
+      "y",
+    ],
     captures: [{ fixture: "create-rolebinding", method: "POST", path: `${rbac}/namespaces/y/rolebindings` }],
     stdout: "rolebinding.rbac.authorization.k8s.io/rb created",
   },
   {
-    args: ["create", "clusterrole", "cr", "--verb=get", "--resource=secrets", "--resource-name=s1", "--non-resource-url=/healthz"],
+    args: [
+      "create",
+      "clusterrole",
+      "cr",
+      "--verb=get",
+      "--resource=secrets",
+      "--resource-name=s1",
+      "--non-resource-url=/healthz",
+    ],
     captures: [{ fixture: "create-clusterrole", method: "POST", path: `${rbac}/clusterroles` }],
     stdout: "clusterrole.rbac.authorization.k8s.io/cr created",
   },
   {
-    args: ["create", "clusterrole", "monitoring", "--aggregation-rule=rbac.example.com/aggregate-to-monitoring=true"],
+    args: [
+      "create",
+      "clusterrole",
+      "monitoring",
+      "--aggregation-rule=rbac.example.com/aggregate-to-monitoring=true",
+    ],
     captures: [{ fixture: "create-clusterrole-aggregation", method: "POST", path: `${rbac}/clusterroles` }],
     stdout: "clusterrole.rbac.authorization.k8s.io/monitoring created",
   },
@@ -132,12 +217,24 @@ export const scenarios: Scenario[] = [
   },
   {
     args: ["certificate", "approve", "build-bot"],
-    captures: [{ fixture: "certificate-approve", method: "PUT", path: "/apis/certificates.k8s.io/v1/certificatesigningrequests/build-bot/approval" }],
+    captures: [
+      {
+        fixture: "certificate-approve",
+        method: "PUT",
+        path: "/apis/certificates.k8s.io/v1/certificatesigningrequests/build-bot/approval",
+      },
+    ],
     stdout: "certificatesigningrequest.certificates.k8s.io/build-bot approved",
   },
   {
     args: ["certificate", "deny", "build-bot"],
-    captures: [{ fixture: "certificate-deny", method: "PUT", path: "/apis/certificates.k8s.io/v1/certificatesigningrequests/build-bot/approval" }],
+    captures: [
+      {
+        fixture: "certificate-deny",
+        method: "PUT",
+        path: "/apis/certificates.k8s.io/v1/certificatesigningrequests/build-bot/approval",
+      },
+    ],
     stdout: "certificatesigningrequest.certificates.k8s.io/build-bot denied",
   },
   {
@@ -154,7 +251,10 @@ export const scenarios: Scenario[] = [
 export interface ScenarioCapture {
   run: KubectlRun;
   /** The first body sent to each capture's method and path, by fixture name. */
-  bodies: Map<string, { body: Buffer; contentType: string | undefined; headers: KubectlRun["requests"][number]["headers"] }>;
+  bodies: Map<
+    string,
+    { body: Buffer; contentType: string | undefined; headers: KubectlRun["requests"][number]["headers"] }
+  >;
 }
 
 export async function captureScenario(scenario: Scenario, kubectl?: string): Promise<ScenarioCapture> {
@@ -166,7 +266,12 @@ export async function captureScenario(scenario: Scenario, kubectl?: string): Pro
   const bodies: ScenarioCapture["bodies"] = new Map();
   for (const capture of scenario.captures) {
     const request = run.requests.find((r) => r.method === capture.method && r.path === capture.path);
-    if (request) bodies.set(capture.fixture, { body: request.body, contentType: request.contentType, headers: request.headers });
+    if (request)
+      bodies.set(capture.fixture, {
+        body: request.body,
+        contentType: request.contentType,
+        headers: request.headers,
+      });
   }
   return { run, bodies };
 }

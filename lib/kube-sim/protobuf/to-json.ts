@@ -13,7 +13,11 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
 }
 
 function hasField(message: Record<string, unknown>, name: string): boolean {
-  return Object.prototype.hasOwnProperty.call(message, name) && message[name] !== undefined && message[name] !== null;
+  return (
+    Object.prototype.hasOwnProperty.call(message, name) &&
+    message[name] !== undefined &&
+    message[name] !== null
+  );
 }
 
 /** Go's time.RFC3339 (whole seconds) or RFC3339Micro, both in UTC like metav1.Time's JSON marshalling. */
@@ -28,7 +32,10 @@ function formatTime(message: Record<string, unknown>, precision: "seconds" | "mi
 }
 
 /** Messages whose JSON form is not an object of their fields. */
-function convertSpecial(type: protobuf.Type, message: Record<string, unknown>): { value: JsonValue | undefined } | undefined {
+function convertSpecial(
+  type: protobuf.Type,
+  message: Record<string, unknown>,
+): { value: JsonValue | undefined } | undefined {
   switch (type.fullName) {
     case `${meta}.Time`:
       return { value: formatTime(message, "seconds") };
@@ -39,7 +46,9 @@ function convertSpecial(type: protobuf.Type, message: Record<string, unknown>): 
       return { value: raw === "" ? undefined : (JSON.parse(raw) as JsonValue) };
     }
     case ".k8s.io.apimachinery.pkg.util.intstr.IntOrString":
-      return { value: Number(message.type ?? 0) === 1 ? String(message.strVal ?? "") : Number(message.intVal ?? 0) };
+      return {
+        value: Number(message.type ?? 0) === 1 ? String(message.strVal ?? "") : Number(message.intVal ?? 0),
+      };
     case ".k8s.io.apimachinery.pkg.api.resource.Quantity":
       return { value: String(message.string ?? "") };
   }
@@ -121,7 +130,8 @@ export function assertFieldsKnown(type: protobuf.Type, bytes: Uint8Array, path: 
     const fieldNumber = tag >>> 3;
     const wireType = tag & 7;
     const field = type.fieldsById[fieldNumber];
-    if (!field) throw new Error(`${path} has field number ${fieldNumber}, which ${type.name} does not define here`);
+    if (!field)
+      throw new Error(`${path} has field number ${fieldNumber}, which ${type.name} does not define here`);
     const fieldPath = `${path}.${field.options?.json_name ?? field.name}`;
     const valueType = field.resolvedType;
     if (wireType !== 2 || !(field.map || valueType instanceof protobuf.Type)) {
