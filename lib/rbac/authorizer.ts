@@ -48,12 +48,6 @@ interface SubjectMatch {
   subjectIndex: number;
 }
 
-interface VisitedRule {
-  binding: IndexedBinding;
-  subject: Subject;
-  rule: PolicyRule;
-}
-
 const USER_KEY = "user:";
 const GROUP_KEY = "group:";
 
@@ -117,15 +111,17 @@ function addToIndex(index: Map<string, SubjectMatch[]>, key: string, match: Subj
 }
 
 /** The bindings in `index` that apply to `user`, in visit order, each with the first subject that applies. */
-function matchingBindings(index: Map<string, SubjectMatch[]>, keys: readonly string[]): SubjectMatch[] {
-  const byBinding = new Map<IndexedBinding, SubjectMatch>();
+function matchingBindings(index: Map<string, SubjectMatch[]> | undefined, keys: readonly string[]): SubjectMatch[] {
+  if (!index) return [];
+  const matches: SubjectMatch[] = [];
   for (const key of keys) {
-    for (const match of index.get(key) ?? []) {
-      const seen = byBinding.get(match.binding);
-      if (!seen || match.subjectIndex < seen.subjectIndex) byBinding.set(match.binding, match);
-    }
+    const found = index.get(key);
+    if (found) for (const match of found) matches.push(match);
   }
-  return [...byBinding.values()].sort((a, b) => a.binding.order - b.binding.order);
+  if (matches.length < 2) return matches;
+  matches.sort((a, b) => a.binding.order - b.binding.order || a.subjectIndex - b.subjectIndex);
+  // A binding reached through several of the user's names applies once, through its first listed subject.
+  return matches.filter((match, position) => position === 0 || matches[position - 1].binding !== match.binding);
 }
 
 export class RbacAuthorizer {
@@ -133,8 +129,8 @@ export class RbacAuthorizer {
   private readonly clusterRoleBindings: IndexedBinding[];
   private readonly roleBindings: IndexedBinding[];
   private readonly clusterRoleBindingsBySubject = new Map<string, SubjectMatch[]>();
-  /** Keyed by namespace + "\0" + subject key: what authorize and rulesFor look at for one namespace. */
-  private readonly roleBindingsByNamespacedSubject = new Map<string, SubjectMatch[]>();
+  /** Namespace → subject key → RoleBindings: what authorize and rulesFor look at for one namespace. */
+  private readonly roleBindingsByNamespacedSubject = new Map<string, Map<string, SubjectMatch[]>>();
   /** Keyed by subject key across all namespaces: what effectiveRules looks at. */
   private readonly roleBindingsBySubject = new Map<string, SubjectMatch[]>();
   private readonly roleBindingsByNamespace = new Map<string, IndexedBinding[]>();
@@ -208,7 +204,12 @@ export class RbacAuthorizer {
         const key = subjectKey(subject, binding.namespace);
         if (!key) return;
         addToIndex(this.roleBindingsBySubject, key, { binding, subjectIndex });
-        addToIndex(this.roleBindingsByNamespacedSubject, `${binding.namespace}\u0000${key}`, { binding, subjectIndex });
+        let namespaceIndex = this.roleBindingsByNamespacedSubject.get(binding.namespace);
+        if (!namespaceIndex) {
+          namespaceIndex = new Map();
+          this.roleBindingsByNamespacedSubject.set(binding.namespace, namespaceIndex);
+        }
+        addToIndex(namespaceIndex, key, { binding, subjectIndex });
       });
     }
   }
@@ -218,23 +219,8 @@ export class RbacAuthorizer {
     const keys = userKeys(user);
     const clusterWide = matchingBindings(this.clusterRoleBindingsBySubject, keys);
     if (!namespace) return clusterWide;
-    const namespaced = matchingBindings(
-      this.roleBindingsByNamespacedSubject,
-      keys.map((key) => `${namespace}\u0000${key}`),
-    );
-    return [...clusterWide, ...namespaced];
-  }
-
-  /** VisitRulesFor: every rule that applies to `user` in `namespace`, and every role-resolution error. */
-  private *visitRules(user: UserInfo, namespace: string): Generator<VisitedRule | { error: string }> {
-    for (const { binding, subjectIndex } of this.applicableBindings(user, namespace)) {
-      if (binding.error !== null) {
-        yield { error: binding.error };
-        continue;
-      }
-      const subject = binding.subjects[subjectIndex];
-      for (const rule of binding.rules) yield { binding, subject, rule };
-    }
+    const namespaced = matchingBindings(this.roleBindingsByNamespacedSubject.get(namespace), keys);
+    return namespaced.length === 0 ? clusterWide : [...clusterWide, ...namespaced];
   }
 
   private privilegedGroupOf(user: UserInfo): string | undefined {
@@ -250,16 +236,18 @@ export class RbacAuthorizer {
     // Non-resource requests and cluster-scoped (or all-namespace) requests have no namespace: RoleBindings never apply.
     const namespace = isNonResourceAttributes(attrs) ? "" : (attrs.namespace ?? "");
     const errors: string[] = [];
-    for (const visited of this.visitRules(user, namespace)) {
-      if ("error" in visited) {
-        errors.push(visited.error);
+    // VisitRulesFor order: ClusterRoleBindings, then the namespace's RoleBindings; the first allowing rule wins.
+    for (const { binding, subjectIndex } of this.applicableBindings(user, namespace)) {
+      if (binding.error !== null) {
+        errors.push(binding.error);
         continue;
       }
-      if (ruleAllows(visited.rule, attrs)) {
+      const rule = binding.rules.find((candidate) => ruleAllows(candidate, attrs));
+      if (rule) {
         return {
           allowed: true,
-          reason: `RBAC: allowed by ${describeSource(visited.binding, visited.subject)}`,
-          source: { ...visited.binding.source, rule: visited.rule },
+          reason: `RBAC: allowed by ${describeSource(binding, binding.subjects[subjectIndex])}`,
+          source: { binding: binding.source.binding, role: binding.source.role, rule },
         };
       }
     }
@@ -269,9 +257,9 @@ export class RbacAuthorizer {
   private collectRules(user: UserInfo, namespace: string): { rules: PolicyRule[]; errors: string[] } {
     const rules: PolicyRule[] = [];
     const errors: string[] = [];
-    for (const visited of this.visitRules(user, namespace)) {
-      if ("error" in visited) errors.push(visited.error);
-      else rules.push(visited.rule);
+    for (const { binding } of this.applicableBindings(user, namespace)) {
+      if (binding.error !== null) errors.push(binding.error);
+      else rules.push(...binding.rules);
     }
     return { rules, errors };
   }
@@ -316,13 +304,13 @@ export class RbacAuthorizer {
     const effective: EffectiveRule[] = [];
     for (const { binding, subjectIndex } of matchingBindings(this.clusterRoleBindingsBySubject, keys)) {
       const viaSubject = binding.subjects[subjectIndex];
-      for (const rule of binding.rules) effective.push({ ...binding.source, rule, namespace: null, viaSubject });
+      for (const rule of binding.rules) effective.push({ binding: binding.source.binding, role: binding.source.role, rule, namespace: null, viaSubject });
     }
     for (const { binding, subjectIndex } of matchingBindings(this.roleBindingsBySubject, keys)) {
       const viaSubject = effectiveSubject(binding.subjects[subjectIndex], binding.namespace);
       for (const rule of binding.rules) {
         if ((rule.resources ?? []).length === 0) continue;
-        effective.push({ ...binding.source, rule, namespace: binding.namespace, viaSubject });
+        effective.push({ binding: binding.source.binding, role: binding.source.role, rule, namespace: binding.namespace, viaSubject });
       }
     }
     return effective;
