@@ -25,7 +25,7 @@ export interface KubectlRun {
 }
 
 /** Answers a write request (POST/PUT/PATCH/DELETE). */
-export type WriteResponder = (request: CapturedRequest) => { status: number; body: unknown };
+type WriteResponder = (request: CapturedRequest) => { status: number; body: unknown };
 
 interface ServedResource {
   name: string;
@@ -134,7 +134,7 @@ const serverStatus: Record<string, JsonValue> = {
  * Echoes the object kubectl sent, decoded with the decoder under test (so kubectl's own output shows what
  * the decoder understood), plus the status kubectl waits for. Undecodable bodies get a 400 Status.
  */
-export const echoDecodedResponder: WriteResponder = (request) => {
+const echoDecodedResponder: WriteResponder = (request) => {
   let object: Record<string, unknown>;
   try {
     object = isKubernetesProtobuf(request.contentType)
@@ -154,7 +154,6 @@ export const echoDecodedResponder: WriteResponder = (request) => {
 export interface CaptureOptions {
   /** JSON objects served to GET requests, by exact path (e.g. the CSR that `certificate approve` reads first). */
   objects?: Record<string, unknown>;
-  respond?: WriteResponder;
   /** Files written into the temporary directory before running; args may refer to them as `{dir}/name`. */
   files?: Record<string, string>;
   kubectl?: string;
@@ -177,7 +176,6 @@ function sendJson(response: http.ServerResponse, status: number, body: unknown):
 /** Runs `kubectl <args>` against a fresh recording server and returns what it sent. */
 export async function runKubectl(args: string[], options: CaptureOptions = {}): Promise<KubectlRun> {
   const requests: CapturedRequest[] = [];
-  const respond = options.respond ?? echoDecodedResponder;
   const server = http.createServer((request, response) => {
     void readBody(request).then((body) => {
       const urlPath = new URL(request.url ?? "/", "http://localhost").pathname;
@@ -202,7 +200,7 @@ export async function runKubectl(args: string[], options: CaptureOptions = {}): 
         } else sendJson(response, 200, document);
         return;
       }
-      const answer = respond(captured);
+      const answer = echoDecodedResponder(captured);
       sendJson(response, answer.status, answer.body);
     });
   });
