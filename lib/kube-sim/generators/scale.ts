@@ -120,10 +120,10 @@ type OwnerKind = "ReplicaSet" | "StatefulSet" | "DaemonSet" | "Job";
 
 /** Most workloads are Deployments (pods owned by a ReplicaSet); the rest as in a typical cluster. */
 function ownerKindFor(generator: Generator): OwnerKind {
-  const draw = generator.random();
-  if (draw < 0.7) return "ReplicaSet";
-  if (draw < 0.85) return "StatefulSet";
-  if (draw < 0.95) return "DaemonSet";
+  const percent = generator.int(100);
+  if (percent < 70) return "ReplicaSet";
+  if (percent < 85) return "StatefulSet";
+  if (percent < 95) return "DaemonSet";
   return "Job";
 }
 
