@@ -1,7 +1,7 @@
 // A fresh, migrated database per test file. With DATABASE_URL (CI: the machine's PostgreSQL) each call
 // creates its own database on that server; without it, an embedded PGlite server in a temp dir.
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, rmSync } from "node:fs";
+import { cpSync, existsSync, mkdtempSync, readFileSync, renameSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import pg from "pg";
@@ -9,6 +9,7 @@ import { createPrismaClient } from "./client";
 import { startEmbeddedPostgres } from "./embedded";
 import type { PrismaClient } from "./generated/prisma/client";
 import { migrate } from "./migrate";
+import { repoRoot } from "./prisma-cli";
 
 export type TestDatabase = {
   url: string;
@@ -35,6 +36,36 @@ async function onServer(serverUrl: string, sql: string): Promise<void> {
   }
 }
 
+/**
+ * A freshly initialised PGlite data directory, made once per machine and PGlite version: initdb takes
+ * many seconds on a busy 2-core machine, copying a cleanly stopped data directory takes milliseconds.
+ */
+async function pgliteTemplateDir(): Promise<string> {
+  const pglitePackage = path.join(repoRoot, "node_modules", "@electric-sql", "pglite", "package.json");
+  const { version } = JSON.parse(readFileSync(pglitePackage, "utf8")) as { version: string };
+  const templateDir = path.join(tmpdir(), `keyward-pglite-template-${version}`);
+  if (existsSync(templateDir)) return templateDir;
+  const buildDir = mkdtempSync(path.join(tmpdir(), "keyward-pglite-init-"));
+  const server = await startEmbeddedPostgres({ dataDir: buildDir, port: 0 });
+  await server.stop();
+  try {
+    renameSync(buildDir, templateDir);
+  } catch (error) {
+    // Another test process finished its template first; theirs is as good as ours.
+    rmSync(buildDir, { recursive: true, force: true });
+    if (!existsSync(templateDir)) throw error;
+  }
+  return templateDir;
+}
+
+/** An embedded server on an empty database in a new temp directory, on a random port. */
+export async function startTestEmbeddedPostgres(): Promise<{ url: string; dataDir: string; stop(): Promise<void> }> {
+  const dataDir = mkdtempSync(path.join(tmpdir(), "keyward-test-pg-"));
+  cpSync(await pgliteTemplateDir(), dataDir, { recursive: true });
+  const embedded = await startEmbeddedPostgres({ dataDir, port: 0 });
+  return { url: embedded.url, dataDir, stop: embedded.stop };
+}
+
 /** An empty database, not migrated: for tests of the migrator itself. */
 export async function createEmptyDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
   const serverUrl = process.env.DATABASE_URL;
@@ -46,13 +77,12 @@ export async function createEmptyDatabase(): Promise<{ url: string; drop(): Prom
       drop: () => onServer(serverUrl, `DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`),
     };
   }
-  const dataDir = mkdtempSync(path.join(tmpdir(), "keyward-test-pg-"));
-  const embedded = await startEmbeddedPostgres({ dataDir, port: 0 });
+  const embedded = await startTestEmbeddedPostgres();
   return {
     url: embedded.url,
     async drop() {
       await embedded.stop();
-      rmSync(dataDir, { recursive: true, force: true });
+      rmSync(embedded.dataDir, { recursive: true, force: true });
     },
   };
 }
