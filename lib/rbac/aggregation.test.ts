@@ -7,11 +7,18 @@ const listPods: PolicyRule = { apiGroups: [""], resources: ["pods"], verbs: ["li
 const getDeployments: PolicyRule = { apiGroups: ["apps"], resources: ["deployments"], verbs: ["get"] };
 const createSecrets: PolicyRule = { apiGroups: [""], resources: ["secrets"], verbs: ["create"] };
 
-function clusterRole(name: string, labels: Record<string, string>, rules: PolicyRule[] | null, aggregateLabels?: Array<Record<string, string>>): ClusterRole {
+function clusterRole(
+  name: string,
+  labels: Record<string, string>,
+  rules: PolicyRule[] | null,
+  aggregateLabels?: Array<Record<string, string>>,
+): ClusterRole {
   return {
     metadata: { name, labels },
     rules,
-    ...(aggregateLabels ? { aggregationRule: { clusterRoleSelectors: aggregateLabels.map((matchLabels) => ({ matchLabels })) } } : {}),
+    ...(aggregateLabels
+      ? { aggregationRule: { clusterRoleSelectors: aggregateLabels.map((matchLabels) => ({ matchLabels })) } }
+      : {}),
   };
 }
 
@@ -84,7 +91,9 @@ describe("aggregateClusterRoles", () => {
     const broken: ClusterRole = {
       metadata: { name: "broken" },
       rules: [getPods],
-      aggregationRule: { clusterRoleSelectors: [{ matchExpressions: [{ key: "x", operator: "In", values: [] }] }] },
+      aggregationRule: {
+        clusterRoleSelectors: [{ matchExpressions: [{ key: "x", operator: "In", values: [] }] }],
+      },
     };
     const output = aggregateClusterRoles([broken, clusterRole("other", { x: "y" }, [listPods])]);
     expect(output[0].rules).toEqual([getPods]);
@@ -100,8 +109,15 @@ describe("aggregateClusterRoles", () => {
 describe("policyRulesEqual", () => {
   it("treats missing and empty lists alike, and order as significant", () => {
     expect(policyRulesEqual(null, [])).toBe(true);
-    expect(policyRulesEqual([{ verbs: ["get"], apiGroups: [""], resources: ["pods"], resourceNames: [] }], [getPods])).toBe(true);
+    expect(
+      policyRulesEqual(
+        [{ verbs: ["get"], apiGroups: [""], resources: ["pods"], resourceNames: [] }],
+        [getPods],
+      ),
+    ).toBe(true);
     expect(policyRulesEqual([getPods, listPods], [listPods, getPods])).toBe(false);
-    expect(policyRulesEqual([{ ...getPods, verbs: ["get", "list"] }], [{ ...getPods, verbs: ["list", "get"] }])).toBe(false);
+    expect(
+      policyRulesEqual([{ ...getPods, verbs: ["get", "list"] }], [{ ...getPods, verbs: ["list", "get"] }]),
+    ).toBe(false);
   });
 });

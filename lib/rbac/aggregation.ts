@@ -52,7 +52,9 @@ function aggregatedRules(role: ClusterRole, current: readonly ClusterRole[]): Po
   if (selectors.some((selector) => labelSelectorError(selector) !== null)) return null;
   const union: PolicyRule[] = [];
   for (const selector of selectors) {
-    const selected = current.filter((candidate) => labelSelectorMatches(selector, candidate.metadata.labels)).sort(byName);
+    const selected = current
+      .filter((candidate) => labelSelectorMatches(selector, candidate.metadata.labels))
+      .sort(byName);
     for (const candidate of selected) {
       if (candidate.metadata.name === role.metadata.name) continue;
       for (const rule of candidate.rules ?? []) {
@@ -72,7 +74,9 @@ function aggregatedRules(role: ClusterRole, current: readonly ClusterRole[]): Po
  */
 export function aggregateClusterRoles(clusterRoles: ClusterRole[]): ClusterRole[] {
   const current = clusterRoles.map((role) =>
-    role.aggregationRule ? { ...role, rules: role.rules ? role.rules.map(clonePolicyRule) : role.rules } : role,
+    role.aggregationRule
+      ? { ...role, rules: role.rules ? role.rules.map(clonePolicyRule) : role.rules }
+      : role,
   );
   const aggregatedInSyncOrder = current.filter((role) => role.aggregationRule).sort(byName);
   // Each pass syncs every aggregated role once against the others' current rules, as the controller's queue does;

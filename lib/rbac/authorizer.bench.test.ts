@@ -2,7 +2,15 @@
 // accounts. Prints timings (no timing assertions: CI machines vary) and checks the answers are complete.
 import { describe, expect, it } from "vitest";
 import { RbacAuthorizer, SYSTEM_AUTHENTICATED, userInfoForServiceAccount } from "./index";
-import type { ClusterRole, ClusterRoleBinding, PolicyRule, RbacObjects, Role, RoleBinding, Subject } from "./index";
+import type {
+  ClusterRole,
+  ClusterRoleBinding,
+  PolicyRule,
+  RbacObjects,
+  Role,
+  RoleBinding,
+  Subject,
+} from "./index";
 
 const NAMESPACES = 500;
 const SERVICE_ACCOUNTS_PER_NAMESPACE = 20;
@@ -10,38 +18,66 @@ const ROLE_BINDINGS_PER_NAMESPACE = 40;
 const CLUSTER_ROLE_BINDINGS = 1_000;
 
 const readPods: PolicyRule = { apiGroups: [""], resources: ["pods"], verbs: ["get", "list", "watch"] };
-const editDeployments: PolicyRule = { apiGroups: ["apps"], resources: ["deployments"], verbs: ["create", "update"] };
+const editDeployments: PolicyRule = {
+  apiGroups: ["apps"],
+  resources: ["deployments"],
+  verbs: ["create", "update"],
+};
 
 function syntheticCluster(): RbacObjects {
   const roles: Role[] = [];
   const roleBindings: RoleBinding[] = [];
   const clusterRoles: ClusterRole[] = Array.from({ length: 50 }, (_, index) => ({
     metadata: { name: `cluster-role-${index}` },
-    rules: [{ apiGroups: [`group-${index}.example.com`], resources: ["widgets"], verbs: ["get", "list"] }, readPods],
+    rules: [
+      { apiGroups: [`group-${index}.example.com`], resources: ["widgets"], verbs: ["get", "list"] },
+      readPods,
+    ],
   }));
   for (let ns = 0; ns < NAMESPACES; ns++) {
     const namespace = `ns-${ns}`;
     roles.push({ metadata: { name: "app", namespace }, rules: [readPods, editDeployments] });
     for (let index = 0; index < ROLE_BINDINGS_PER_NAMESPACE; index++) {
-      const subject: Subject = { kind: "ServiceAccount", name: `sa-${index % SERVICE_ACCOUNTS_PER_NAMESPACE}`, namespace };
+      const subject: Subject = {
+        kind: "ServiceAccount",
+        name: `sa-${index % SERVICE_ACCOUNTS_PER_NAMESPACE}`,
+        namespace,
+      };
       roleBindings.push({
         metadata: { name: `binding-${index}`, namespace },
         roleRef:
           index < SERVICE_ACCOUNTS_PER_NAMESPACE
             ? { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: "app" }
-            : { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: `cluster-role-${index % 50}` },
+            : {
+                apiGroup: "rbac.authorization.k8s.io",
+                kind: "ClusterRole",
+                name: `cluster-role-${index % 50}`,
+              },
         subjects: [subject],
       });
     }
   }
-  const clusterRoleBindings: ClusterRoleBinding[] = Array.from({ length: CLUSTER_ROLE_BINDINGS }, (_, index) => ({
-    metadata: { name: `crb-${index}` },
-    roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: `cluster-role-${index % 50}` },
-    subjects:
-      index === 0
-        ? [{ kind: "Group", name: SYSTEM_AUTHENTICATED }]
-        : [{ kind: "ServiceAccount", name: `sa-${index % SERVICE_ACCOUNTS_PER_NAMESPACE}`, namespace: `ns-${index % NAMESPACES}` }],
-  }));
+  const clusterRoleBindings: ClusterRoleBinding[] = Array.from(
+    { length: CLUSTER_ROLE_BINDINGS },
+    (_, index) => ({
+      metadata: { name: `crb-${index}` },
+      roleRef: {
+        apiGroup: "rbac.authorization.k8s.io",
+        kind: "ClusterRole",
+        name: `cluster-role-${index % 50}`,
+      },
+      subjects:
+        index === 0
+          ? [{ kind: "Group", name: SYSTEM_AUTHENTICATED }]
+          : [
+              {
+                kind: "ServiceAccount",
+                name: `sa-${index % SERVICE_ACCOUNTS_PER_NAMESPACE}`,
+                namespace: `ns-${index % NAMESPACES}`,
+              },
+            ],
+    }),
+  );
   return { roles, clusterRoles, roleBindings, clusterRoleBindings };
 }
 
@@ -58,7 +94,10 @@ describe("RbacAuthorizer at cluster scale", () => {
     expect(cluster.roleBindings).toHaveLength(20_000);
     const authorizer = timed("construct", () => new RbacAuthorizer(cluster));
     const users = Array.from({ length: NAMESPACES * SERVICE_ACCOUNTS_PER_NAMESPACE }, (_, index) =>
-      userInfoForServiceAccount(`ns-${Math.floor(index / SERVICE_ACCOUNTS_PER_NAMESPACE)}`, `sa-${index % SERVICE_ACCOUNTS_PER_NAMESPACE}`),
+      userInfoForServiceAccount(
+        `ns-${Math.floor(index / SERVICE_ACCOUNTS_PER_NAMESPACE)}`,
+        `sa-${index % SERVICE_ACCOUNTS_PER_NAMESPACE}`,
+      ),
     );
 
     const totalRules = timed("effectiveRules for 10,000 service accounts", () =>
@@ -73,7 +112,10 @@ describe("RbacAuthorizer at cluster scale", () => {
       for (let call = 0; call < 100_000; call++) {
         const user = users[call % users.length];
         const namespace = `ns-${(call * 7) % NAMESPACES}`;
-        const decision = authorizer.authorize({ user, resourceAttributes: { verb: "create", group: "apps", resource: "deployments", namespace } });
+        const decision = authorizer.authorize({
+          user,
+          resourceAttributes: { verb: "create", group: "apps", resource: "deployments", namespace },
+        });
         if (decision.allowed) count++;
       }
       return count;
@@ -81,7 +123,11 @@ describe("RbacAuthorizer at cluster scale", () => {
     // Only requests into the SA's own namespace are allowed (through the "app" Role).
     let expectedAllowed = 0;
     for (let call = 0; call < 100_000; call++) {
-      if (`ns-${Math.floor((call % users.length) / SERVICE_ACCOUNTS_PER_NAMESPACE)}` === `ns-${(call * 7) % NAMESPACES}`) expectedAllowed++;
+      if (
+        `ns-${Math.floor((call % users.length) / SERVICE_ACCOUNTS_PER_NAMESPACE)}` ===
+        `ns-${(call * 7) % NAMESPACES}`
+      )
+        expectedAllowed++;
     }
     expect(allowed).toBe(expectedAllowed);
 

@@ -111,7 +111,10 @@ function addToIndex(index: Map<string, SubjectMatch[]>, key: string, match: Subj
 }
 
 /** The bindings in `index` that apply to `user`, in visit order, each with the first subject that applies. */
-function matchingBindings(index: Map<string, SubjectMatch[]> | undefined, keys: readonly string[]): SubjectMatch[] {
+function matchingBindings(
+  index: Map<string, SubjectMatch[]> | undefined,
+  keys: readonly string[],
+): SubjectMatch[] {
   if (!index) return [];
   const matches: SubjectMatch[] = [];
   for (const key of keys) {
@@ -121,7 +124,9 @@ function matchingBindings(index: Map<string, SubjectMatch[]> | undefined, keys: 
   if (matches.length < 2) return matches;
   matches.sort((a, b) => a.binding.order - b.binding.order || a.subjectIndex - b.subjectIndex);
   // A binding reached through several of the user's names applies once, through its first listed subject.
-  return matches.filter((match, position) => position === 0 || matches[position - 1].binding !== match.binding);
+  return matches.filter(
+    (match, position) => position === 0 || matches[position - 1].binding !== match.binding,
+  );
 }
 
 export class RbacAuthorizer {
@@ -151,7 +156,10 @@ export class RbacAuthorizer {
     }
 
     // GetRoleReferenceRules: a Role is looked up in the binding's namespace ("" for a ClusterRoleBinding: never found).
-    const resolve = (roleRef: RoleRef, namespace: string): { rules: readonly PolicyRule[]; error: string | null } => {
+    const resolve = (
+      roleRef: RoleRef,
+      namespace: string,
+    ): { rules: readonly PolicyRule[]; error: string | null } => {
       const found =
         roleRef.kind === "Role"
           ? namespace
@@ -164,7 +172,10 @@ export class RbacAuthorizer {
       if (roleRef.kind !== "Role" && roleRef.kind !== "ClusterRole") {
         return { rules: [], error: `unsupported role reference kind: "${String(roleRef.kind)}"` };
       }
-      return { rules: [], error: `${roleRef.kind.toLowerCase()}.rbac.authorization.k8s.io "${roleRef.name}" not found` };
+      return {
+        rules: [],
+        error: `${roleRef.kind.toLowerCase()}.rbac.authorization.k8s.io "${roleRef.name}" not found`,
+      };
     };
 
     const indexBinding = (
@@ -174,13 +185,23 @@ export class RbacAuthorizer {
     ): IndexedBinding => {
       const namespace = kind === "RoleBinding" ? (binding.metadata.namespace ?? "") : "";
       const source: RuleSource = {
-        binding: kind === "RoleBinding" ? { kind, namespace, name: binding.metadata.name } : { kind, name: binding.metadata.name },
+        binding:
+          kind === "RoleBinding"
+            ? { kind, namespace, name: binding.metadata.name }
+            : { kind, name: binding.metadata.name },
         role:
           binding.roleRef.kind === "Role" && namespace
             ? { kind: "Role", namespace, name: binding.roleRef.name }
             : { kind: binding.roleRef.kind, name: binding.roleRef.name },
       };
-      return { order, namespace, subjects: binding.subjects ?? [], roleRef: binding.roleRef, source, ...resolve(binding.roleRef, namespace) };
+      return {
+        order,
+        namespace,
+        subjects: binding.subjects ?? [],
+        roleRef: binding.roleRef,
+        source,
+        ...resolve(binding.roleRef, namespace),
+      };
     };
 
     this.clusterRoleBindings = objects.clusterRoleBindings.map((binding, order) =>
@@ -193,7 +214,9 @@ export class RbacAuthorizer {
       });
     }
 
-    this.roleBindings = objects.roleBindings.map((binding, order) => indexBinding(binding, "RoleBinding", order));
+    this.roleBindings = objects.roleBindings.map((binding, order) =>
+      indexBinding(binding, "RoleBinding", order),
+    );
     for (const binding of this.roleBindings) {
       // A RoleBinding without a namespace cannot exist in a cluster and would apply nowhere.
       if (!binding.namespace) continue;
@@ -232,7 +255,8 @@ export class RbacAuthorizer {
     const privilegedGroup = this.privilegedGroupOf(user);
     if (privilegedGroup !== undefined) return { allowed: true, reason: "", privilegedGroup };
 
-    const attrs = "resourceAttributes" in request ? request.resourceAttributes : request.nonResourceAttributes;
+    const attrs =
+      "resourceAttributes" in request ? request.resourceAttributes : request.nonResourceAttributes;
     // Non-resource requests and cluster-scoped (or all-namespace) requests have no namespace: RoleBindings never apply.
     const namespace = isNonResourceAttributes(attrs) ? "" : (attrs.namespace ?? "");
     const errors: string[] = [];
@@ -272,7 +296,12 @@ export class RbacAuthorizer {
   rulesFor(
     user: UserInfo,
     namespace: string,
-  ): { resourceRules: PolicyRule[]; nonResourceRules: PolicyRule[]; incomplete: boolean; evaluationError?: string } {
+  ): {
+    resourceRules: PolicyRule[];
+    nonResourceRules: PolicyRule[];
+    incomplete: boolean;
+    evaluationError?: string;
+  } {
     const { rules, errors } = this.collectRules(user, namespace);
     const resourceRules: PolicyRule[] = [];
     const nonResourceRules: PolicyRule[] = [];
@@ -289,7 +318,11 @@ export class RbacAuthorizer {
         nonResourceRules.push({ verbs: rule.verbs, nonResourceURLs: rule.nonResourceURLs });
       }
     }
-    const result: ReturnType<RbacAuthorizer["rulesFor"]> = { resourceRules, nonResourceRules, incomplete: false };
+    const result: ReturnType<RbacAuthorizer["rulesFor"]> = {
+      resourceRules,
+      nonResourceRules,
+      incomplete: false,
+    };
     if (errors.length > 0) result.evaluationError = aggregateErrorMessage(errors);
     return result;
   }
@@ -304,13 +337,26 @@ export class RbacAuthorizer {
     const effective: EffectiveRule[] = [];
     for (const { binding, subjectIndex } of matchingBindings(this.clusterRoleBindingsBySubject, keys)) {
       const viaSubject = binding.subjects[subjectIndex];
-      for (const rule of binding.rules) effective.push({ binding: binding.source.binding, role: binding.source.role, rule, namespace: null, viaSubject });
+      for (const rule of binding.rules)
+        effective.push({
+          binding: binding.source.binding,
+          role: binding.source.role,
+          rule,
+          namespace: null,
+          viaSubject,
+        });
     }
     for (const { binding, subjectIndex } of matchingBindings(this.roleBindingsBySubject, keys)) {
       const viaSubject = effectiveSubject(binding.subjects[subjectIndex], binding.namespace);
       for (const rule of binding.rules) {
         if ((rule.resources ?? []).length === 0) continue;
-        effective.push({ binding: binding.source.binding, role: binding.source.role, rule, namespace: binding.namespace, viaSubject });
+        effective.push({
+          binding: binding.source.binding,
+          role: binding.source.role,
+          rule,
+          namespace: binding.namespace,
+          viaSubject,
+        });
       }
     }
     return effective;
@@ -353,7 +399,9 @@ export class RbacAuthorizer {
   /** Bindings whose roleRef points to a Role or ClusterRole that does not exist. */
   danglingBindings(): DanglingBinding[] {
     return [...this.clusterRoleBindings, ...this.roleBindings].flatMap((binding) =>
-      binding.error === null ? [] : [{ binding: binding.source.binding, roleRef: binding.roleRef, error: binding.error }],
+      binding.error === null
+        ? []
+        : [{ binding: binding.source.binding, roleRef: binding.roleRef, error: binding.error }],
     );
   }
 }

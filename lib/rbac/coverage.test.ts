@@ -11,8 +11,18 @@ describe("breakdownRule", () => {
       resourceNames: ["a", "b"],
     });
     expect(subrules).toHaveLength(2 * 2 * 3 * 2);
-    expect(subrules[0]).toEqual({ apiGroups: [""], resources: ["pods"], verbs: ["get"], resourceNames: ["a"] });
-    expect(subrules[1]).toEqual({ apiGroups: [""], resources: ["pods"], verbs: ["get"], resourceNames: ["b"] });
+    expect(subrules[0]).toEqual({
+      apiGroups: [""],
+      resources: ["pods"],
+      verbs: ["get"],
+      resourceNames: ["a"],
+    });
+    expect(subrules[1]).toEqual({
+      apiGroups: [""],
+      resources: ["pods"],
+      verbs: ["get"],
+      resourceNames: ["b"],
+    });
   });
 
   it("splits nonResourceURLs by verb only", () => {
@@ -35,23 +45,114 @@ const clusterAdmin: PolicyRule[] = [
 ];
 
 const coverageCases: Array<[string, PolicyRule[], PolicyRule[], number]> = [
-  ["cluster-admin covers anything", clusterAdmin, [{ apiGroups: ["apps"], resources: ["deployments/scale"], verbs: ["patch"], resourceNames: ["x"] }, { nonResourceURLs: ["/metrics"], verbs: ["get"] }], 0],
-  ["a * resource rule does not cover nonResourceURLs", [clusterAdmin[0]], [{ nonResourceURLs: ["/metrics"], verbs: ["get"] }], 1],
-  ["verbs across several owner rules", [{ apiGroups: [""], resources: ["pods"], verbs: ["get"] }, { apiGroups: [""], resources: ["pods"], verbs: ["list"] }], [{ apiGroups: [""], resources: ["pods"], verbs: ["get", "list"] }], 0],
-  ["missing verb", [{ apiGroups: [""], resources: ["pods"], verbs: ["get"] }], [{ apiGroups: [""], resources: ["pods"], verbs: ["get", "list", "watch"] }], 2],
-  ["requested * verb needs owner *", [{ apiGroups: [""], resources: ["pods"], verbs: ["get", "list"] }], [{ apiGroups: [""], resources: ["pods"], verbs: ["*"] }], 1],
-  ["requested * group needs owner *", [{ apiGroups: ["apps"], resources: ["deployments"], verbs: ["get"] }], [{ apiGroups: ["*"], resources: ["deployments"], verbs: ["get"] }], 1],
-  ["requested * resource needs owner *", [{ apiGroups: [""], resources: ["pods", "secrets"], verbs: ["get"] }], [{ apiGroups: [""], resources: ["*"], verbs: ["get"] }], 1],
-  ["resource does not cover its subresource", [{ apiGroups: [""], resources: ["pods"], verbs: ["create"] }], [{ apiGroups: [""], resources: ["pods/exec"], verbs: ["create"] }], 1],
-  ["*/subresource covers resource/subresource", [{ apiGroups: ["apps"], resources: ["*/scale"], verbs: ["update"] }], [{ apiGroups: ["apps"], resources: ["deployments/scale", "statefulsets/scale"], verbs: ["update"] }], 0],
-  ["*/subresource does not cover the resource", [{ apiGroups: ["apps"], resources: ["*/scale"], verbs: ["update"] }], [{ apiGroups: ["apps"], resources: ["deployments"], verbs: ["update"] }], 1],
-  ["resource/* does not cover resource/subresource", [{ apiGroups: [""], resources: ["pods/*"], verbs: ["get"] }], [{ apiGroups: [""], resources: ["pods/log"], verbs: ["get"] }], 1],
-  ["owner without names covers named", [{ apiGroups: [""], resources: ["configmaps"], verbs: ["get"] }], [{ apiGroups: [""], resources: ["configmaps"], verbs: ["get"], resourceNames: ["a", "b"] }], 0],
-  ["owner names cover the same names", [{ apiGroups: [""], resources: ["configmaps"], verbs: ["get"], resourceNames: ["a", "b"] }], [{ apiGroups: [""], resources: ["configmaps"], verbs: ["get"], resourceNames: ["b"] }], 0],
-  ["owner names do not cover other names", [{ apiGroups: [""], resources: ["configmaps"], verbs: ["get"], resourceNames: ["a"] }], [{ apiGroups: [""], resources: ["configmaps"], verbs: ["get"], resourceNames: ["a", "c"] }], 1],
-  ["owner names do not cover all names", [{ apiGroups: [""], resources: ["configmaps"], verbs: ["get"], resourceNames: ["a"] }], [{ apiGroups: [""], resources: ["configmaps"], verbs: ["get"] }], 1],
-  ["nonResourceURL prefix covers longer paths", [{ nonResourceURLs: ["/apis/*"], verbs: ["get"] }], [{ nonResourceURLs: ["/apis/apps", "/apis/*"], verbs: ["get"] }], 0],
-  ["exact nonResourceURL does not cover a prefix", [{ nonResourceURLs: ["/apis"], verbs: ["get"] }], [{ nonResourceURLs: ["/apis/*"], verbs: ["get"] }], 1],
+  [
+    "cluster-admin covers anything",
+    clusterAdmin,
+    [
+      { apiGroups: ["apps"], resources: ["deployments/scale"], verbs: ["patch"], resourceNames: ["x"] },
+      { nonResourceURLs: ["/metrics"], verbs: ["get"] },
+    ],
+    0,
+  ],
+  [
+    "a * resource rule does not cover nonResourceURLs",
+    [clusterAdmin[0]],
+    [{ nonResourceURLs: ["/metrics"], verbs: ["get"] }],
+    1,
+  ],
+  [
+    "verbs across several owner rules",
+    [
+      { apiGroups: [""], resources: ["pods"], verbs: ["get"] },
+      { apiGroups: [""], resources: ["pods"], verbs: ["list"] },
+    ],
+    [{ apiGroups: [""], resources: ["pods"], verbs: ["get", "list"] }],
+    0,
+  ],
+  [
+    "missing verb",
+    [{ apiGroups: [""], resources: ["pods"], verbs: ["get"] }],
+    [{ apiGroups: [""], resources: ["pods"], verbs: ["get", "list", "watch"] }],
+    2,
+  ],
+  [
+    "requested * verb needs owner *",
+    [{ apiGroups: [""], resources: ["pods"], verbs: ["get", "list"] }],
+    [{ apiGroups: [""], resources: ["pods"], verbs: ["*"] }],
+    1,
+  ],
+  [
+    "requested * group needs owner *",
+    [{ apiGroups: ["apps"], resources: ["deployments"], verbs: ["get"] }],
+    [{ apiGroups: ["*"], resources: ["deployments"], verbs: ["get"] }],
+    1,
+  ],
+  [
+    "requested * resource needs owner *",
+    [{ apiGroups: [""], resources: ["pods", "secrets"], verbs: ["get"] }],
+    [{ apiGroups: [""], resources: ["*"], verbs: ["get"] }],
+    1,
+  ],
+  [
+    "resource does not cover its subresource",
+    [{ apiGroups: [""], resources: ["pods"], verbs: ["create"] }],
+    [{ apiGroups: [""], resources: ["pods/exec"], verbs: ["create"] }],
+    1,
+  ],
+  [
+    "*/subresource covers resource/subresource",
+    [{ apiGroups: ["apps"], resources: ["*/scale"], verbs: ["update"] }],
+    [{ apiGroups: ["apps"], resources: ["deployments/scale", "statefulsets/scale"], verbs: ["update"] }],
+    0,
+  ],
+  [
+    "*/subresource does not cover the resource",
+    [{ apiGroups: ["apps"], resources: ["*/scale"], verbs: ["update"] }],
+    [{ apiGroups: ["apps"], resources: ["deployments"], verbs: ["update"] }],
+    1,
+  ],
+  [
+    "resource/* does not cover resource/subresource",
+    [{ apiGroups: [""], resources: ["pods/*"], verbs: ["get"] }],
+    [{ apiGroups: [""], resources: ["pods/log"], verbs: ["get"] }],
+    1,
+  ],
+  [
+    "owner without names covers named",
+    [{ apiGroups: [""], resources: ["configmaps"], verbs: ["get"] }],
+    [{ apiGroups: [""], resources: ["configmaps"], verbs: ["get"], resourceNames: ["a", "b"] }],
+    0,
+  ],
+  [
+    "owner names cover the same names",
+    [{ apiGroups: [""], resources: ["configmaps"], verbs: ["get"], resourceNames: ["a", "b"] }],
+    [{ apiGroups: [""], resources: ["configmaps"], verbs: ["get"], resourceNames: ["b"] }],
+    0,
+  ],
+  [
+    "owner names do not cover other names",
+    [{ apiGroups: [""], resources: ["configmaps"], verbs: ["get"], resourceNames: ["a"] }],
+    [{ apiGroups: [""], resources: ["configmaps"], verbs: ["get"], resourceNames: ["a", "c"] }],
+    1,
+  ],
+  [
+    "owner names do not cover all names",
+    [{ apiGroups: [""], resources: ["configmaps"], verbs: ["get"], resourceNames: ["a"] }],
+    [{ apiGroups: [""], resources: ["configmaps"], verbs: ["get"] }],
+    1,
+  ],
+  [
+    "nonResourceURL prefix covers longer paths",
+    [{ nonResourceURLs: ["/apis/*"], verbs: ["get"] }],
+    [{ nonResourceURLs: ["/apis/apps", "/apis/*"], verbs: ["get"] }],
+    0,
+  ],
+  [
+    "exact nonResourceURL does not cover a prefix",
+    [{ nonResourceURLs: ["/apis"], verbs: ["get"] }],
+    [{ nonResourceURLs: ["/apis/*"], verbs: ["get"] }],
+    1,
+  ],
   ["nothing owned", [], [{ apiGroups: [""], resources: ["pods"], verbs: ["get", "list"] }], 2],
   ["nothing requested", [], [], 0],
 ];

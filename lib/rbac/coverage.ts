@@ -12,7 +12,12 @@ export function breakdownRule(rule: PolicyRule): PolicyRule[] {
         const names = rule.resourceNames ?? [];
         if (names.length > 0) {
           for (const resourceName of names) {
-            subrules.push({ apiGroups: [group], resources: [resource], verbs: [verb], resourceNames: [resourceName] });
+            subrules.push({
+              apiGroups: [group],
+              resources: [resource],
+              verbs: [verb],
+              resourceNames: [resourceName],
+            });
           }
         } else {
           subrules.push({ apiGroups: [group], resources: [resource], verbs: [verb] });
@@ -52,7 +57,8 @@ export function ruleCovers(ownerRule: PolicyRule, subrule: PolicyRule): boolean 
   const resourceNamesMatch = ownerNames.length === 0 || (subNames.length > 0 && hasAll(ownerNames, subNames));
   return (
     (ownerRule.verbs.includes(VERB_ALL) || hasAll(ownerRule.verbs, subrule.verbs)) &&
-    ((ownerRule.apiGroups ?? []).includes(API_GROUP_ALL) || hasAll(ownerRule.apiGroups ?? [], subrule.apiGroups ?? [])) &&
+    ((ownerRule.apiGroups ?? []).includes(API_GROUP_ALL) ||
+      hasAll(ownerRule.apiGroups ?? [], subrule.apiGroups ?? [])) &&
     resourcesCoverAll(ownerRule.resources ?? [], subrule.resources ?? []) &&
     resourceNamesMatch &&
     nonResourceURLsCoverAll(ownerRule.nonResourceURLs ?? [], subrule.nonResourceURLs ?? [])
@@ -60,7 +66,10 @@ export function ruleCovers(ownerRule: PolicyRule, subrule: PolicyRule): boolean 
 }
 
 /** The broken-down parts of servantRules that no owner rule covers; empty when ownerRules cover them all. */
-export function uncoveredSubrules(ownerRules: readonly PolicyRule[], servantRules: readonly PolicyRule[]): PolicyRule[] {
+export function uncoveredSubrules(
+  ownerRules: readonly PolicyRule[],
+  servantRules: readonly PolicyRule[],
+): PolicyRule[] {
   return servantRules
     .flatMap(breakdownRule)
     .filter((subrule) => !ownerRules.some((ownerRule) => ruleCovers(ownerRule, subrule)));

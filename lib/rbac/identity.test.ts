@@ -10,8 +10,13 @@ import {
 
 describe("service account identities", () => {
   it("builds the username and groups the token authenticator gives", () => {
-    expect(serviceAccountUsername("kube-system", "coredns")).toBe("system:serviceaccount:kube-system:coredns");
-    expect(serviceAccountGroups("team-a")).toEqual([SYSTEM_SERVICE_ACCOUNTS, "system:serviceaccounts:team-a"]);
+    expect(serviceAccountUsername("kube-system", "coredns")).toBe(
+      "system:serviceaccount:kube-system:coredns",
+    );
+    expect(serviceAccountGroups("team-a")).toEqual([
+      SYSTEM_SERVICE_ACCOUNTS,
+      "system:serviceaccounts:team-a",
+    ]);
     expect(userInfoForServiceAccount("team-a", "builder", "uid-1")).toEqual({
       username: "system:serviceaccount:team-a:builder",
       groups: ["system:serviceaccounts", "system:serviceaccounts:team-a", SYSTEM_AUTHENTICATED],
@@ -38,6 +43,9 @@ describe("service account identities", () => {
 
   it("round-trips", () => {
     const username = serviceAccountUsername("monitoring", "prometheus-k8s");
-    expect(parseServiceAccountUsername(username)).toEqual({ namespace: "monitoring", name: "prometheus-k8s" });
+    expect(parseServiceAccountUsername(username)).toEqual({
+      namespace: "monitoring",
+      name: "prometheus-k8s",
+    });
   });
 });

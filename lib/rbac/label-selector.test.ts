@@ -11,12 +11,32 @@ const cases: Array<[string, LabelSelector, Record<string, string> | undefined, b
   ["matchLabels all must match", { matchLabels: { app: "web", tier: "backend" } }, labels, false],
   ["matchLabels missing key", { matchLabels: { team: "a" } }, labels, false],
   ["matchLabels against no labels", { matchLabels: { app: "web" } }, undefined, false],
-  ["In", { matchExpressions: [{ key: "tier", operator: "In", values: ["frontend", "backend"] }] }, labels, true],
-  ["In other values", { matchExpressions: [{ key: "tier", operator: "In", values: ["backend"] }] }, labels, false],
+  [
+    "In",
+    { matchExpressions: [{ key: "tier", operator: "In", values: ["frontend", "backend"] }] },
+    labels,
+    true,
+  ],
+  [
+    "In other values",
+    { matchExpressions: [{ key: "tier", operator: "In", values: ["backend"] }] },
+    labels,
+    false,
+  ],
   ["In missing key", { matchExpressions: [{ key: "team", operator: "In", values: ["a"] }] }, labels, false],
   ["NotIn", { matchExpressions: [{ key: "tier", operator: "NotIn", values: ["backend"] }] }, labels, true],
-  ["NotIn listed value", { matchExpressions: [{ key: "tier", operator: "NotIn", values: ["frontend"] }] }, labels, false],
-  ["NotIn missing key matches", { matchExpressions: [{ key: "team", operator: "NotIn", values: ["a"] }] }, labels, true],
+  [
+    "NotIn listed value",
+    { matchExpressions: [{ key: "tier", operator: "NotIn", values: ["frontend"] }] },
+    labels,
+    false,
+  ],
+  [
+    "NotIn missing key matches",
+    { matchExpressions: [{ key: "team", operator: "NotIn", values: ["a"] }] },
+    labels,
+    true,
+  ],
   ["Exists", { matchExpressions: [{ key: "app", operator: "Exists" }] }, labels, true],
   ["Exists missing", { matchExpressions: [{ key: "team", operator: "Exists" }] }, labels, false],
   ["DoesNotExist", { matchExpressions: [{ key: "team", operator: "DoesNotExist" }] }, labels, true],
@@ -27,8 +47,18 @@ const cases: Array<[string, LabelSelector, Record<string, string> | undefined, b
     labels,
     false,
   ],
-  ["invalid: In without values matches nothing", { matchExpressions: [{ key: "app", operator: "In", values: [] }] }, labels, false],
-  ["invalid: Exists with values matches nothing", { matchExpressions: [{ key: "app", operator: "Exists", values: ["web"] }] }, labels, false],
+  [
+    "invalid: In without values matches nothing",
+    { matchExpressions: [{ key: "app", operator: "In", values: [] }] },
+    labels,
+    false,
+  ],
+  [
+    "invalid: Exists with values matches nothing",
+    { matchExpressions: [{ key: "app", operator: "Exists", values: ["web"] }] },
+    labels,
+    false,
+  ],
 ];
 
 describe("labelSelectorMatches", () => {
@@ -37,9 +67,15 @@ describe("labelSelectorMatches", () => {
   });
 
   it("explains invalid selectors", () => {
-    expect(labelSelectorError({ matchExpressions: [{ key: "a", operator: "NotIn" }] })).toMatch(/can't be empty/);
-    expect(labelSelectorError({ matchExpressions: [{ key: "a", operator: "DoesNotExist", values: ["x"] }] })).toMatch(/must be empty/);
-    const bogus = { matchExpressions: [{ key: "a", operator: "Gt", values: ["1"] }] } as unknown as LabelSelector;
+    expect(labelSelectorError({ matchExpressions: [{ key: "a", operator: "NotIn" }] })).toMatch(
+      /can't be empty/,
+    );
+    expect(
+      labelSelectorError({ matchExpressions: [{ key: "a", operator: "DoesNotExist", values: ["x"] }] }),
+    ).toMatch(/must be empty/);
+    const bogus = {
+      matchExpressions: [{ key: "a", operator: "Gt", values: ["1"] }],
+    } as unknown as LabelSelector;
     expect(labelSelectorError(bogus)).toMatch(/not a valid label selector operator/);
     expect(labelSelectorMatches(bogus, { a: "2" })).toBe(false);
     expect(labelSelectorError({ matchLabels: { a: "b" } })).toBeNull();

@@ -8,11 +8,13 @@ export function labelSelectorError(selector: LabelSelector): string | null {
     switch (requirement.operator) {
       case "In":
       case "NotIn":
-        if (values.length === 0) return `values: Invalid value: []: for 'in', 'notin' operators, values set can't be empty`;
+        if (values.length === 0)
+          return `values: Invalid value: []: for 'in', 'notin' operators, values set can't be empty`;
         break;
       case "Exists":
       case "DoesNotExist":
-        if (values.length > 0) return `values: Invalid value: ${JSON.stringify(values)}: values set must be empty for exists and does not exist`;
+        if (values.length > 0)
+          return `values: Invalid value: ${JSON.stringify(values)}: values set must be empty for exists and does not exist`;
         break;
       default:
         return `"${String(requirement.operator)}" is not a valid label selector operator`;
@@ -22,7 +24,10 @@ export function labelSelectorError(selector: LabelSelector): string | null {
 }
 
 /** An empty selector matches everything; an invalid one matches nothing. */
-export function labelSelectorMatches(selector: LabelSelector, labels: Record<string, string> | undefined): boolean {
+export function labelSelectorMatches(
+  selector: LabelSelector,
+  labels: Record<string, string> | undefined,
+): boolean {
   if (labelSelectorError(selector) !== null) return false;
   const present = labels ?? {};
   const has = (key: string) => Object.prototype.hasOwnProperty.call(present, key);

@@ -63,6 +63,9 @@ export function ruleAllows(rule: PolicyRule, attrs: ResourceAttributes | NonReso
   );
 }
 
-export function rulesAllow(rules: readonly PolicyRule[], attrs: ResourceAttributes | NonResourceAttributes): boolean {
+export function rulesAllow(
+  rules: readonly PolicyRule[],
+  attrs: ResourceAttributes | NonResourceAttributes,
+): boolean {
   return rules.some((rule) => ruleAllows(rule, attrs));
 }

@@ -104,8 +104,7 @@ export interface NonResourceAttributes {
 }
 
 export type AuthorizationRequest = { user: UserInfo } & (
-  | { resourceAttributes: ResourceAttributes }
-  | { nonResourceAttributes: NonResourceAttributes }
+  { resourceAttributes: ResourceAttributes } | { nonResourceAttributes: NonResourceAttributes }
 );
 
 export interface RuleSource {

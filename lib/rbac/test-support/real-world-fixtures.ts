@@ -41,7 +41,10 @@ export function loadRealWorldRbac(...fileNames: string[]): RbacObjects {
       if (document.errors.length > 0) throw new Error(`${fileName}: ${document.errors[0].message}`);
       const object: unknown = document.toJS();
       if (!isRecord(object) || !hasMetadataName(object)) continue;
-      const namespaced = () => ({ ...object, metadata: { ...object.metadata, namespace: object.metadata.namespace ?? addOnNamespace } });
+      const namespaced = () => ({
+        ...object,
+        metadata: { ...object.metadata, namespace: object.metadata.namespace ?? addOnNamespace },
+      });
       switch (object.kind) {
         case "Role":
           objects.roles.push(namespaced() as unknown as Role);
