@@ -230,7 +230,7 @@ export class Cluster {
     const audiences = spec.audiences?.length ? spec.audiences : ["https://kubernetes.default.svc.cluster.local"];
     const issued = options.dryRun
       ? { token: "", expiresAt: new Date(Date.now() + expirationSeconds * 1000) }
-      : await this.tokens.issueBound(
+      : this.tokens.issueBound(
           { namespace, name, uid: sa.metadata.uid! },
           { audiences, expirationSeconds, boundObject },
         );
@@ -436,21 +436,12 @@ export class Cluster {
     const saName = secret.metadata.annotations?.["kubernetes.io/service-account.name"];
     const sa = saName ? this.store.get(TYPES.serviceaccounts, namespace, saName) : undefined;
     if (!sa) return;
-    this.track(
-      (async () => {
-        const token = await this.tokens.issueLegacy({ namespace, name: sa.metadata.name, uid: sa.metadata.uid! }, secret.metadata.name);
-        const current = this.store.get(TYPES.secrets, namespace, secret.metadata.name);
-        if (!current || ((current.data ?? {}) as Record<string, string>).token) return;
-        this.store.put(TYPES.secrets, {
-          ...current,
-          metadata: {
-            ...current.metadata,
-            annotations: { ...current.metadata.annotations, "kubernetes.io/service-account.uid": sa.metadata.uid! },
-          },
-          data: { ...((current.data ?? {}) as Record<string, string>), token: base64(token), "ca.crt": base64(this.ca.caPem), namespace: base64(namespace) },
-        });
-      })(),
-    );
+    const token = this.tokens.issueLegacy({ namespace, name: sa.metadata.name, uid: sa.metadata.uid! }, secret.metadata.name);
+    this.store.put(TYPES.secrets, {
+      ...secret,
+      metadata: { ...secret.metadata, annotations: { ...secret.metadata.annotations, "kubernetes.io/service-account.uid": sa.metadata.uid! } },
+      data: { ...data, token: base64(token), "ca.crt": base64(this.ca.caPem), namespace: base64(namespace) },
+    });
   }
 
   /** The kube-apiserver-client signer: issues the certificate of an approved CSR. */

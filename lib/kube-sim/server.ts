@@ -481,6 +481,7 @@ export class ApiServer {
     const key = `${type.group}/${type.resource}`;
     const inScope = (object: KubeObject) => (namespace === undefined || object.metadata.namespace === namespace) && matches(type, filter, object);
     res.writeHead(200, { "content-type": "application/json", "transfer-encoding": "chunked", "cache-control": "no-cache" });
+    res.flushHeaders();
     const send = (eventType: string, object: unknown) => res.write(`${JSON.stringify({ type: eventType, object })}\n`);
     let lastRevision = store.revision;
     const sendEvent = (event: StoreEvent) => {

@@ -125,16 +125,20 @@ export class ObjectStore {
     return this.history.filter((e) => e.revision > revision && e.key === key);
   }
 
-  /** Forgets all history: watches and continue tokens from before now get 410 Gone. */
+  /**
+   * Forgets all history: watches and continue tokens from any revision handed out so far get 410 Gone.
+   * The revision moves on so that a fresh list gives clients a resourceVersion they can watch from.
+   */
   compact(): void {
     this.history = [];
+    this.revision++;
     this.compactedRevision = this.revision;
   }
 
   private emit(event: StoreEvent, recordHistory: boolean): void {
     if (recordHistory) {
       this.history.push(event);
-      if (this.history.length > this.historyLimit * 2) {
+      if (this.history.length > this.historyLimit + Math.max(5, this.historyLimit / 10)) {
         // Trim in batches so a busy store does not shift the array on every write.
         const dropped = this.history.splice(0, this.history.length - this.historyLimit);
         this.compactedRevision = dropped[dropped.length - 1].revision;
