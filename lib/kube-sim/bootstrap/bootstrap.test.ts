@@ -20,7 +20,7 @@ describe("bootstrapObjects", () => {
     expect(namespaces.sort()).toEqual(["default", "kube-node-lease", "kube-public", "kube-system"]);
     const counts: Record<string, number> = {};
     for (const object of objects) counts[object.kind] = (counts[object.kind] ?? 0) + 1;
-    expect(counts).toEqual({ Namespace: 4, ClusterRole: 25, ClusterRoleBinding: 10, Role: 7, RoleBinding: 7 });
+    expect(counts).toEqual({ Namespace: 4, ServiceAccount: 2, ClusterRole: 25, ClusterRoleBinding: 10, Role: 7, RoleBinding: 7 });
   });
 
   it("has the user-facing roles with their aggregation rules and labels", () => {
@@ -70,6 +70,21 @@ describe("bootstrapObjects", () => {
     // view is empty in the file (rules: null) and only gets rules through aggregation.
     const viewRole = aggregateClusterRoles(rbac.clusterRoles).find((role) => role.metadata.name === "view");
     expect(viewRole?.rules?.some((rule) => rule.resources?.includes("pods") && rule.verbs.includes("list"))).toBe(true);
+  });
+
+  it("has the controller SAs its bindings name, except those a kubeadm cluster lacks too", () => {
+    const serviceAccounts = new Set(objects.filter((object) => object.kind === "ServiceAccount").map((object) => `${object.metadata.namespace}/${object.metadata.name}`));
+    const missing = objects
+      .flatMap((object) => (object.subjects ?? []) as Array<{ kind: string; name: string; namespace?: string }>)
+      .filter((subject) => subject.kind === "ServiceAccount" && !serviceAccounts.has(`${subject.namespace}/${subject.name}`))
+      .map((subject) => `${subject.namespace}/${subject.name}`);
+    expect([...new Set(missing)].sort()).toEqual([
+      "kube-system/cloud-provider",
+      "kube-system/kube-controller-manager",
+      "kube-system/kube-dns",
+      "kube-system/kube-scheduler",
+      "kube-system/leader-election-controller",
+    ]);
   });
 
   it("returns fresh copies on every call", () => {

@@ -9,6 +9,16 @@ const POLICY_FILES = ["cluster-roles.yaml", "cluster-role-bindings.yaml", "names
 /** The namespaces the API server creates itself (kube-node-lease holds the nodes' heartbeat Leases). */
 const SYSTEM_NAMESPACES = ["default", "kube-system", "kube-public", "kube-node-lease"];
 
+/**
+ * kube-system ServiceAccounts that the bootstrap RoleBindings name and that a kubeadm control plane really has:
+ * kube-controller-manager runs these controllers under their own SAs. The other SA subjects of the bootstrap
+ * bindings (cloud-provider, kube-dns, kube-controller-manager, kube-scheduler, leader-election-controller) stay
+ * dangling, as on a kubeadm cluster: no cloud provider, CoreDNS instead of kube-dns, and the control plane
+ * authenticating with client certificates.
+ * Every namespace's `default` SA comes from the simulator's serviceaccount controller.
+ */
+const CONTROLLER_SERVICE_ACCOUNTS = ["bootstrap-signer", "token-cleaner"];
+
 let parsed: readonly KubeObject[] | undefined;
 
 function systemNamespace(name: string): KubeObject {
@@ -29,14 +39,17 @@ function loadOnce(): readonly KubeObject[] {
       const source = path.join(directory, file);
       return parseManifestText(readFileSync(source, "utf8"), source);
     });
-    parsed = [...SYSTEM_NAMESPACES.map(systemNamespace), ...policy];
+    const serviceAccounts = CONTROLLER_SERVICE_ACCOUNTS.map(
+      (name): KubeObject => ({ apiVersion: "v1", kind: "ServiceAccount", metadata: { name, namespace: "kube-system" } }),
+    );
+    parsed = [...SYSTEM_NAMESPACES.map(systemNamespace), ...serviceAccounts, ...policy];
   }
   return parsed;
 }
 
 /**
- * What a fresh cluster holds before anyone installs anything: its namespaces, then Kubernetes' bootstrap
- * ClusterRoles, ClusterRoleBindings, and the Roles and RoleBindings of kube-system and kube-public.
+ * What a fresh cluster holds before anyone installs anything: its namespaces, the controller SAs above, then
+ * Kubernetes' bootstrap ClusterRoles, ClusterRoleBindings, and the Roles and RoleBindings of kube-system and kube-public.
  * Each call returns fresh copies, so callers may change them.
  */
 export function bootstrapObjects(): KubeObject[] {
