@@ -21,12 +21,14 @@ describe("embedded PostgreSQL", () => {
     if (dataDir) rmSync(dataDir, { recursive: true, force: true });
   });
 
-  it("serves several connections at once and keeps its data across a restart", async () => {
+  it("serves several connections at once, refuses a second server on its directory, keeps its data across a restart", async () => {
     const first = await startTestEmbeddedPostgres();
     dataDir = first.dataDir;
     try {
       expect(first.url).toMatch(/^postgresql:\/\/postgres:postgres@127\.0\.0\.1:\d+\/postgres$/);
       await withClient(first.url, (client) => client.query("CREATE TABLE kept (note TEXT)"));
+      // A second writer on the same directory would corrupt it.
+      await expect(startEmbeddedPostgres({ dataDir: first.dataDir, port: 0 })).rejects.toThrow(/already open in process/);
 
       // Three clients open together, as Prisma's pool and pg-boss do; a transaction on one holds the others.
       const clients = await Promise.all([1, 2, 3].map(async () => {

@@ -1,7 +1,7 @@
 // The embedded default database: PGlite (Postgres in WASM) served over the Postgres wire protocol on
 // 127.0.0.1, so Prisma, pg-boss and psql connect to it like to any server. Data persists in dataDir.
 // A real PostgreSQL is one DATABASE_URL away (resolveDatabase).
-import { mkdirSync } from "node:fs";
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { PGlite } from "@electric-sql/pglite";
 import { PGLiteSocketServer } from "@electric-sql/pglite-socket";
@@ -14,12 +14,50 @@ const MAX_CONNECTIONS = 64;
 
 export type EmbeddedPostgres = { url: string; stop(): Promise<void> };
 
+function isProcessAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/**
+ * PGlite has no postmaster to stop a second process opening the same data directory, and two writers
+ * would corrupt it (say `npm run db:migrate` while the demo runs). A pid file beside the directory
+ * refuses the second one; a stale file from a crashed process is taken over.
+ */
+function lockDataDir(dataDir: string): () => void {
+  const lockPath = `${path.resolve(dataDir)}.pid`;
+  for (;;) {
+    try {
+      writeFileSync(lockPath, String(process.pid), { flag: "wx" });
+      return () => rmSync(lockPath, { force: true });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+      const owner = Number(readFileSync(lockPath, "utf8"));
+      if (Number.isInteger(owner) && owner > 0 && isProcessAlive(owner)) {
+        throw new Error(`The embedded database in ${dataDir} is already open in process ${owner}; stop it first`);
+      }
+      rmSync(lockPath, { force: true });
+    }
+  }
+}
+
 export async function startEmbeddedPostgres(
   options: { dataDir?: string; port?: number } = {},
 ): Promise<EmbeddedPostgres> {
   const dataDir = options.dataDir ?? defaultEmbeddedDataDir;
   mkdirSync(dataDir, { recursive: true });
-  const db = await PGlite.create(dataDir);
+  const unlock = lockDataDir(dataDir);
+  let db: PGlite;
+  try {
+    db = await PGlite.create(dataDir);
+  } catch (error) {
+    unlock();
+    throw error;
+  }
   const server = new PGLiteSocketServer({
     db,
     host: "127.0.0.1",
@@ -30,6 +68,7 @@ export async function startEmbeddedPostgres(
     await server.start();
   } catch (error) {
     await db.close();
+    unlock();
     throw error;
   }
   let stopping: Promise<void> | undefined;
@@ -40,6 +79,7 @@ export async function startEmbeddedPostgres(
       stopping ??= (async () => {
         await server.stop();
         await db.close();
+        unlock();
       })();
       return stopping;
     },
