@@ -196,7 +196,7 @@ const CLUSTER_SCOPED_KINDS = new Set([
   "networking.internal.knative.dev/ClusterDomainClaim",
 ]);
 
-export function apiGroupOf(apiVersion: string): string {
+function apiGroupOf(apiVersion: string): string {
   const slash = apiVersion.indexOf("/");
   return slash === -1 ? "" : apiVersion.slice(0, slash);
 }
@@ -212,7 +212,7 @@ export function isNamespacedKind(apiVersion: string, kind: string): boolean {
 const NAME_ALPHABET = "bcdfghjklmnpqrstvwxz2456789";
 
 /** A deterministic stand-in for a random generated-name suffix, derived from `seed`. */
-export function nameSuffix(seed: string, length: number): string {
+function nameSuffix(seed: string, length: number): string {
   const digest = createHash("sha256").update(seed).digest();
   let suffix = "";
   for (let i = 0; i < length; i++) suffix += NAME_ALPHABET[digest[i] % NAME_ALPHABET.length];
@@ -220,7 +220,7 @@ export function nameSuffix(seed: string, length: number): string {
 }
 
 /** A deterministic RFC 4122-shaped UID, so owner references point at the same object every run. */
-export function deterministicUid(seed: string): string {
+function deterministicUid(seed: string): string {
   const hex = createHash("sha256").update(seed).digest("hex");
   const variant = ((parseInt(hex[16], 16) & 0x3) | 0x8).toString(16);
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-${variant}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
