@@ -106,7 +106,11 @@ describe("migrate", () => {
     await migrate(database!.url, { migrationsDir });
     const [first] = readMigrations(migrationsDir);
     const file = path.join(migrationsDir, first.name, "migration.sql");
-    writeFileSync(file, `${readFileSync(file, "utf8")}\n-- edited afterwards\n`);
+    const original = readFileSync(file, "utf8");
+    // Only the line endings changed (a Windows checkout): the same migration, as for Prisma.
+    writeFileSync(file, original.replaceAll("\n", "\r\n"));
+    await expect(migrate(database!.url, { migrationsDir })).resolves.toMatchObject({ applied: [] });
+    writeFileSync(file, `${original}\n-- edited afterwards\n`);
     await expect(migrate(database!.url, { migrationsDir })).rejects.toThrow(/was modified after it was applied/);
   });
 

@@ -53,6 +53,12 @@ export function migrationChecksum(sql: Buffer | string): string {
   return createHash("sha256").update(sql).digest("hex");
 }
 
+/** Like Prisma, a checkout that only changed line endings (git on Windows) still matches. */
+function matchesChecksum(sql: string, checksum: string): boolean {
+  const lf = sql.replaceAll("\r\n", "\n");
+  return [sql, lf, lf.replaceAll("\n", "\r\n")].some((variant) => migrationChecksum(variant) === checksum);
+}
+
 export function readMigrations(migrationsDir: string = defaultMigrationsDir): MigrationFile[] {
   return readdirSync(migrationsDir, { withFileTypes: true })
     .filter((entry) => entry.isDirectory() && existsSync(path.join(migrationsDir, entry.name, "migration.sql")))
@@ -83,7 +89,7 @@ function assertHistoryIsSound(rows: MigrationRow[], migrations: MigrationFile[])
   const byName = new Map(migrations.map((migration) => [migration.name, migration]));
   for (const row of live) {
     const file = byName.get(row.migration_name);
-    if (file && file.checksum !== row.checksum) {
+    if (file && !matchesChecksum(file.sql, row.checksum)) {
       throw new MigrationError(
         `Migration ${row.migration_name} was modified after it was applied: the database recorded checksum ` +
           `${row.checksum}, the file now has ${file.checksum}. Restore the original migration.sql and put the ` +
