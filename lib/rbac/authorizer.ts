@@ -1,6 +1,14 @@
 // The kube-apiserver RBAC authorizer (plugin/pkg/auth/authorizer/rbac) and its rule resolver
 // (pkg/registry/rbac/validation/rule.go), over an in-memory snapshot indexed by subject.
 import { uncoveredSubrules } from "./coverage";
+import {
+  AGGREGATION_RULE_FORBIDDEN_MESSAGE,
+  FULL_AUTHORITY,
+  bindAttributes,
+  escalateAttributes,
+  escalationAllowed,
+  escalationErrorMessage,
+} from "./escalation";
 import { SYSTEM_MASTERS, serviceAccountUsername } from "./identity";
 import { isNonResourceAttributes, ruleAllows } from "./rule-matching";
 import type {
@@ -24,6 +32,18 @@ export interface RbacAuthorizerOptions {
   privilegedGroups?: string[];
 }
 
+export interface EscalationDenied {
+  allowed: false;
+  /** The API status the apiserver answers with: 403 Forbidden, 404 NotFound (missing role), 422 Invalid. */
+  status: "Forbidden" | "NotFound" | "Invalid";
+  /** The apiserver's error text (inside `<resource> "<name>" is forbidden: …` for Forbidden). */
+  message: string;
+  uncovered: PolicyRule[];
+}
+
+export type EscalationCheck =
+  { allowed: true; via: "system:masters" | "escalate" | "bind" | "covered" } | EscalationDenied;
+
 /** A binding whose roleRef names a role that does not exist (it grants nothing). */
 export interface DanglingBinding {
   binding: RuleSource["binding"];
@@ -31,16 +51,20 @@ export interface DanglingBinding {
   error: string;
 }
 
-interface IndexedBinding {
+interface ResolvedRoleRef {
+  rules: readonly PolicyRule[];
+  /** Set when the roleRef could not be resolved, with the authorizer's error text. */
+  error: string | null;
+  registryError: string | null;
+}
+
+interface IndexedBinding extends ResolvedRoleRef {
   /** Position among bindings of the same kind: the order the resolver visits them in. */
   order: number;
   namespace: string;
   subjects: readonly Subject[];
   roleRef: RoleRef;
   source: RuleSource;
-  rules: readonly PolicyRule[];
-  /** Set when the roleRef could not be resolved, with the apiserver's error text. */
-  error: string | null;
 }
 
 interface SubjectMatch {
@@ -139,44 +163,21 @@ export class RbacAuthorizer {
   /** Keyed by subject key across all namespaces: what effectiveRules looks at. */
   private readonly roleBindingsBySubject = new Map<string, SubjectMatch[]>();
   private readonly roleBindingsByNamespace = new Map<string, IndexedBinding[]>();
+  private readonly roleRules = new Map<string, readonly PolicyRule[]>();
+  private readonly clusterRoleRules = new Map<string, readonly PolicyRule[]>();
 
   constructor(objects: RbacObjects, options: RbacAuthorizerOptions = {}) {
     this.privilegedGroups = new Set(options.privilegedGroups ?? [SYSTEM_MASTERS]);
 
-    const roleRules = new Map<string, readonly PolicyRule[]>();
     for (const role of objects.roles) {
       const key = `${role.metadata.namespace ?? ""}/${role.metadata.name}`;
-      if (!roleRules.has(key)) roleRules.set(key, role.rules ?? []);
+      if (!this.roleRules.has(key)) this.roleRules.set(key, role.rules ?? []);
     }
-    const clusterRoleRules = new Map<string, readonly PolicyRule[]>();
     for (const clusterRole of objects.clusterRoles) {
-      if (!clusterRoleRules.has(clusterRole.metadata.name)) {
-        clusterRoleRules.set(clusterRole.metadata.name, clusterRole.rules ?? []);
+      if (!this.clusterRoleRules.has(clusterRole.metadata.name)) {
+        this.clusterRoleRules.set(clusterRole.metadata.name, clusterRole.rules ?? []);
       }
     }
-
-    // GetRoleReferenceRules: a Role is looked up in the binding's namespace ("" for a ClusterRoleBinding: never found).
-    const resolve = (
-      roleRef: RoleRef,
-      namespace: string,
-    ): { rules: readonly PolicyRule[]; error: string | null } => {
-      const found =
-        roleRef.kind === "Role"
-          ? namespace
-            ? roleRules.get(`${namespace}/${roleRef.name}`)
-            : undefined
-          : roleRef.kind === "ClusterRole"
-            ? clusterRoleRules.get(roleRef.name)
-            : undefined;
-      if (found) return { rules: found, error: null };
-      if (roleRef.kind !== "Role" && roleRef.kind !== "ClusterRole") {
-        return { rules: [], error: `unsupported role reference kind: "${String(roleRef.kind)}"` };
-      }
-      return {
-        rules: [],
-        error: `${roleRef.kind.toLowerCase()}.rbac.authorization.k8s.io "${roleRef.name}" not found`,
-      };
-    };
 
     const indexBinding = (
       binding: RoleBinding | ClusterRoleBinding,
@@ -200,7 +201,7 @@ export class RbacAuthorizer {
         subjects: binding.subjects ?? [],
         roleRef: binding.roleRef,
         source,
-        ...resolve(binding.roleRef, namespace),
+        ...this.resolveRoleRef(binding.roleRef, namespace),
       };
     };
 
@@ -235,6 +236,33 @@ export class RbacAuthorizer {
         addToIndex(namespaceIndex, key, { binding, subjectIndex });
       });
     }
+  }
+
+  /**
+   * GetRoleReferenceRules: a Role is looked up in the binding's namespace ("" for a ClusterRoleBinding, so never
+   * found). `error` is the authorizer's (informer lister's) text; `registryError` the text the RBAC storage gives
+   * when it resolves the same roleRef during an escalation check.
+   */
+  private resolveRoleRef(roleRef: RoleRef, namespace: string): ResolvedRoleRef {
+    const found =
+      roleRef.kind === "Role"
+        ? namespace
+          ? this.roleRules.get(`${namespace}/${roleRef.name}`)
+          : undefined
+        : roleRef.kind === "ClusterRole"
+          ? this.clusterRoleRules.get(roleRef.name)
+          : undefined;
+    if (found) return { rules: found, error: null, registryError: null };
+    if (roleRef.kind !== "Role" && roleRef.kind !== "ClusterRole") {
+      const unsupported = `unsupported role reference kind: "${String(roleRef.kind)}"`;
+      return { rules: [], error: unsupported, registryError: unsupported };
+    }
+    const resource = roleRef.kind.toLowerCase();
+    return {
+      rules: [],
+      error: `${resource}.rbac.authorization.k8s.io "${roleRef.name}" not found`,
+      registryError: `${resource}s.rbac.authorization.k8s.io "${roleRef.name}" not found`,
+    };
   }
 
   /** The bindings that apply to `user` in `namespace`, in the order the apiserver's resolver visits them. */
@@ -278,11 +306,17 @@ export class RbacAuthorizer {
     return { allowed: false, reason: errors.length > 0 ? `RBAC: ${aggregateErrorMessage(errors)}` : "" };
   }
 
-  private collectRules(user: UserInfo, namespace: string): { rules: PolicyRule[]; errors: string[] } {
+  /** RulesFor; `registryErrors` picks the error texts of the RBAC storage's resolver over the authorizer's. */
+  private collectRules(
+    user: UserInfo,
+    namespace: string,
+    registryErrors = false,
+  ): { rules: PolicyRule[]; errors: string[] } {
     const rules: PolicyRule[] = [];
     const errors: string[] = [];
     for (const { binding } of this.applicableBindings(user, namespace)) {
-      if (binding.error !== null) errors.push(binding.error);
+      const error = registryErrors ? binding.registryError : binding.error;
+      if (error !== null) errors.push(error);
       else rules.push(...binding.rules);
     }
     return { rules, errors };
@@ -396,6 +430,85 @@ export class RbacAuthorizer {
     return uncoveredSubrules(this.collectRules(user, namespace).rules, requested);
   }
 
+  /** ConfirmNoEscalation: null when `user` holds `rules` in `namespace`, else the Forbidden outcome. */
+  private confirmNoEscalation(
+    user: UserInfo,
+    namespace: string,
+    rules: readonly PolicyRule[],
+  ): EscalationDenied | null {
+    const held = this.collectRules(user, namespace, true);
+    const uncovered = uncoveredSubrules(held.rules, rules);
+    if (uncovered.length === 0) return null;
+    const resolutionError = held.errors.length > 0 ? aggregateErrorMessage(held.errors) : undefined;
+    return {
+      allowed: false,
+      status: "Forbidden",
+      message: escalationErrorMessage(user, uncovered, resolutionError),
+      uncovered,
+    };
+  }
+
+  /**
+   * What the RBAC storage decides when `user` creates or updates a Role or ClusterRole: members of system:masters
+   * and users allowed to `escalate` it may write anything; others only rules they hold in the role's namespace
+   * (cluster-wide for a ClusterRole), and only holders of `*` on everything may set an aggregationRule (on the new
+   * or the old object). `name` counts for `escalate` only on updates: a create request carries no name.
+   */
+  checkRoleWrite(
+    user: UserInfo,
+    write: {
+      kind: "Role" | "ClusterRole";
+      name: string;
+      namespace?: string;
+      rules: readonly PolicyRule[];
+      operation: "create" | "update";
+      hasAggregationRule?: boolean;
+    },
+  ): EscalationCheck {
+    if (escalationAllowed(user)) return { allowed: true, via: "system:masters" };
+    const namespace = write.kind === "Role" ? (write.namespace ?? "") : "";
+    const requestName = write.operation === "create" ? "" : write.name;
+    if (
+      this.authorize({ user, resourceAttributes: escalateAttributes(write.kind, requestName, namespace) })
+        .allowed
+    ) {
+      return { allowed: true, via: "escalate" };
+    }
+    const denied = this.confirmNoEscalation(user, namespace, write.rules);
+    if (denied) return denied;
+    if (write.kind === "ClusterRole" && write.hasAggregationRule) {
+      const lacksFullAuthority = this.confirmNoEscalation(user, "", FULL_AUTHORITY);
+      if (lacksFullAuthority) return { ...lacksFullAuthority, message: AGGREGATION_RULE_FORBIDDEN_MESSAGE };
+    }
+    return { allowed: true, via: "covered" };
+  }
+
+  /**
+   * What the RBAC storage decides when `user` creates or updates a RoleBinding (in `namespace`) or a
+   * ClusterRoleBinding: system:masters and users allowed to `bind` the role may; others only if they hold every
+   * rule of the referenced role there. A roleRef to a missing role is then a NotFound error.
+   */
+  checkBindingWrite(
+    user: UserInfo,
+    write: { kind: "RoleBinding" | "ClusterRoleBinding"; namespace?: string; roleRef: RoleRef },
+  ): EscalationCheck {
+    if (escalationAllowed(user)) return { allowed: true, via: "system:masters" };
+    const namespace = write.kind === "RoleBinding" ? (write.namespace ?? "") : "";
+    const bind = bindAttributes(write.roleRef, namespace);
+    if (bind && this.authorize({ user, resourceAttributes: bind }).allowed)
+      return { allowed: true, via: "bind" };
+    const resolved = this.resolveRoleRef(write.roleRef, namespace);
+    if (resolved.registryError !== null) {
+      return {
+        allowed: false,
+        status: bind ? "NotFound" : "Invalid",
+        message: resolved.registryError,
+        uncovered: [],
+      };
+    }
+    return this.confirmNoEscalation(user, namespace, resolved.rules) ?? { allowed: true, via: "covered" };
+  }
+
   /** Bindings whose roleRef points to a Role or ClusterRole that does not exist. */
   danglingBindings(): DanglingBinding[] {
     return [...this.clusterRoleBindings, ...this.roleBindings].flatMap((binding) =>
@@ -404,9 +517,4 @@ export class RbacAuthorizer {
         : [{ binding: binding.source.binding, roleRef: binding.roleRef, error: binding.error }],
     );
   }
-}
-
-/** kube-apiserver lets members of system:masters create any Role or binding without the escalation check. */
-export function escalationAllowed(user: UserInfo): boolean {
-  return user.groups.includes(SYSTEM_MASTERS);
 }

@@ -5,3 +5,4 @@ export * from "./rule-matching";
 export * from "./coverage";
 export * from "./aggregation";
 export * from "./authorizer";
+export * from "./escalation";
