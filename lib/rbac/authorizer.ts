@@ -185,16 +185,20 @@ export class RbacAuthorizer {
       order: number,
     ): IndexedBinding => {
       const namespace = kind === "RoleBinding" ? (binding.metadata.namespace ?? "") : "";
-      const source: RuleSource = {
-        binding:
+      // Shared by every Decision, EffectiveRule and SubjectGrant that cites this binding: frozen so no caller can
+      // alter the authorizer's own state through them.
+      const source: RuleSource = Object.freeze({
+        binding: Object.freeze(
           kind === "RoleBinding"
             ? { kind, namespace, name: binding.metadata.name }
             : { kind, name: binding.metadata.name },
-        role:
+        ),
+        role: Object.freeze(
           binding.roleRef.kind === "Role" && namespace
-            ? { kind: "Role", namespace, name: binding.roleRef.name }
+            ? { kind: "Role" as const, namespace, name: binding.roleRef.name }
             : { kind: binding.roleRef.kind, name: binding.roleRef.name },
-      };
+        ),
+      });
       return {
         order,
         namespace,
