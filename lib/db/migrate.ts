@@ -115,7 +115,8 @@ async function inLockedTransaction<T>(client: pg.Client, work: () => Promise<T>)
     await client.query("COMMIT");
     return result;
   } catch (error) {
-    await client.query("ROLLBACK");
+    // A broken connection makes ROLLBACK fail too; the original error is the one worth reporting.
+    await client.query("ROLLBACK").catch(() => undefined);
     throw error;
   }
 }
@@ -129,6 +130,8 @@ export async function migrate(databaseUrl: string, options: MigrateOptions = {})
   const migrations = readMigrations(options.migrationsDir);
   const result: MigrateResult = { applied: [], alreadyApplied: [] };
   const client = new pg.Client({ connectionString: databaseUrl });
+  // A dropped connection also rejects the query in flight; without a listener it would crash the process.
+  client.on("error", (error) => log(`Database connection error: ${error.message}`));
   await client.connect();
   try {
     await inLockedTransaction(client, async () => {
@@ -169,11 +172,13 @@ export async function migrate(databaseUrl: string, options: MigrateOptions = {})
         // The transaction rolled the migration back entirely; record the attempt as rolled back (as
         // `prisma migrate resolve --rolled-back` would) so the history shows what failed and a fixed
         // migration can be applied on the next run.
-        await client.query(
-          `INSERT INTO "_prisma_migrations" (id, checksum, migration_name, logs, started_at, rolled_back_at, applied_steps_count)
-           VALUES ($1, $2, $3, $4, now(), now(), 0)`,
-          [randomUUID(), migration.checksum, migration.name, errorMessage(error)],
-        );
+        await client
+          .query(
+            `INSERT INTO "_prisma_migrations" (id, checksum, migration_name, logs, started_at, rolled_back_at, applied_steps_count)
+             VALUES ($1, $2, $3, $4, now(), now(), 0)`,
+            [randomUUID(), migration.checksum, migration.name, errorMessage(error)],
+          )
+          .catch(() => undefined); // best effort: the connection may be what failed
         throw new MigrationError(`Migration ${migration.name} failed and was rolled back: ${errorMessage(error)}`, {
           cause: error,
         });
