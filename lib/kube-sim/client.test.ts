@@ -1,4 +1,4 @@
-import { ApiException, CoreV1Api, KubeConfig, PatchStrategy, RbacAuthorizationV1Api, Watch, setHeaderOptions } from "@kubernetes/client-node";
+import { ApiException, AuthorizationV1Api, CoreV1Api, KubeConfig, PatchStrategy, RbacAuthorizationV1Api, Watch, setHeaderOptions } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startKubeSim, type KubeSim } from "./index";
 
@@ -231,6 +231,33 @@ describe("kube-sim with @kubernetes/client-node", () => {
     anonymous.loadFromString(sim.kubeconfigFor({ username: "x" }).replace(/token: .*/, "token: not-a-real-token"));
     const unauthorized = await apiError(anonymous.makeApiClient(CoreV1Api).listNamespace());
     expect(unauthorized.code).toBe(401);
+  });
+
+  it("answers access reviews and rules reviews from RBAC", async () => {
+    const authz = kc.makeApiClient(AuthorizationV1Api);
+    const review = (user: string, groups: string[], verb: string, resource: string, namespace: string) =>
+      authz.createSubjectAccessReview({ body: { spec: { user, groups, resourceAttributes: { verb, resource, namespace } } } });
+    expect((await review("someone", ["viewers"], "list", "pods", "paging")).status?.allowed).toBe(true); // RoleBinding "viewers" to view
+    expect((await review("someone", ["viewers"], "list", "secrets", "paging")).status?.allowed).toBe(false); // view excludes secrets
+    expect((await review("someone", ["viewers"], "list", "pods", "default")).status?.allowed).toBe(false);
+    const viewerConfig = new KubeConfig();
+    viewerConfig.loadFromString(sim.kubeconfigFor({ username: "v", groups: ["viewers"] }));
+    const rules = await viewerConfig.makeApiClient(AuthorizationV1Api).createSelfSubjectRulesReview({ body: { spec: { namespace: "paging" } } });
+    expect(rules.status?.resourceRules.some((r) => r.resources?.includes("pods") && r.verbs.includes("list"))).toBe(true);
+    expect(rules.status?.resourceRules.some((r) => r.resources?.includes("secrets"))).toBe(false);
+  });
+
+  it("deleting a namespace deletes what it holds", async () => {
+    await core.createNamespace({ body: { metadata: { name: "short-lived" } } });
+    const secret = await core.createNamespacedSecret({ namespace: "short-lived", body: { metadata: { name: "s" }, stringData: { a: "b" } } });
+    expect(secret.data).toEqual({ a: Buffer.from("b").toString("base64") });
+    expect(secret.type).toBe("Opaque");
+    expect(sim.list("v1", "ServiceAccount", "short-lived").map((sa) => sa.metadata.name)).toEqual(["default"]);
+    await core.deleteNamespace({ name: "short-lived" });
+    expect(sim.list("v1", "Secret", "short-lived")).toEqual([]);
+    expect(sim.list("v1", "ServiceAccount", "short-lived")).toEqual([]);
+    const missing = await apiError(core.createNamespacedServiceAccount({ namespace: "short-lived", body: { metadata: { name: "x" } } }));
+    expect(missing.status.message).toBe('namespaces "short-lived" not found');
   });
 
   it("reports every served request", async () => {

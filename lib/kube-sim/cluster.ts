@@ -352,7 +352,13 @@ export class Cluster {
     if (type === TYPES.namespaces) {
       return { ...object, spec: object.spec ?? { finalizers: ["kubernetes"] }, status: { phase: "Active", ...(object.status as object) } };
     }
-    if (type === TYPES.secrets && !object.type) return { ...object, type: "Opaque" };
+    if (type === TYPES.secrets) {
+      // kube-apiserver folds write-only stringData into data.
+      const { stringData, ...rest } = object;
+      const encoded = Object.fromEntries(Object.entries((stringData ?? {}) as Record<string, string>).map(([k, v]) => [k, base64(v)]));
+      const data = { ...((object.data as Record<string, string> | undefined) ?? {}), ...encoded };
+      return { ...rest, type: object.type ?? "Opaque", ...(Object.keys(data).length > 0 ? { data } : {}) };
+    }
     if (type === TYPES.pods) {
       const spec = (object.spec ?? {}) as Record<string, unknown>;
       return { ...object, spec: { ...spec, serviceAccountName: spec.serviceAccountName ?? "default" }, status: object.status ?? { phase: "Pending" } };

@@ -5,7 +5,7 @@ import { stringify as toYaml } from "yaml";
 import { Authenticator } from "./auth";
 import { bootstrapObjects } from "./bootstrap";
 import { Cluster, TYPES } from "./cluster";
-import { Faults, type FaultSettings } from "./faults";
+import { Faults } from "./faults";
 import { CertificateAuthority, base64 } from "./pki";
 import { decodeKubernetesProtobuf } from "./protobuf";
 import { findKind, type ResourceType } from "./resources";
@@ -219,23 +219,22 @@ export async function startKubeSim(options: KubeSimOptions = {}): Promise<KubeSi
   const seedReport = cluster.seed(objects);
   await cluster.settle();
   const authenticator = new Authenticator(ca, tokens, cluster);
-  let sim: KubeSimServer | undefined;
-  let api: ApiServer | undefined;
+  // The callbacks below run only once requests arrive, after `api` and `sim` exist.
   const faults = new Faults(() => {
-    api?.closeWatches();
+    api.closeWatches();
     cluster.store.compact();
   });
-  api = new ApiServer({
+  const api: ApiServer = new ApiServer({
     cluster,
     authenticator,
     faults,
-    serverAddress: () => new URL(sim?.url ?? "https://127.0.0.1").host,
+    serverAddress: (): string => new URL(sim.url).host,
     emitRequest: (record) => {
-      if (sim && sim.listenerCount("request") > 0) sim.emit("request", record());
+      if (sim.listenerCount("request") > 0) sim.emit("request", record());
     },
     decodeProtobuf: async (body) => decodeKubernetesProtobuf(body) as KubeObject,
   });
-  sim = new KubeSimServer(ca, cluster, authenticator, seedReport, api, faults);
+  const sim: KubeSimServer = new KubeSimServer(ca, cluster, authenticator, seedReport, api, faults);
   await sim.listen(options.host ?? "127.0.0.1", options.port ?? 0);
   return sim;
 }
