@@ -26,13 +26,13 @@ afterAll(async () => {
   await sim.stop();
 });
 
-async function apiError(promise: Promise<unknown>): Promise<{ code: number; status: Record<string, unknown> }> {
+async function apiError(promise: Promise<unknown>): Promise<{ code: number; status: Record<string, unknown>; headers: Record<string, string> }> {
   try {
     await promise;
   } catch (error) {
     if (error instanceof ApiException) {
       const body = error.body as unknown;
-      return { code: error.code, status: (typeof body === "string" ? JSON.parse(body) : body) as Record<string, unknown> };
+      return { code: error.code, status: (typeof body === "string" ? JSON.parse(body) : body) as Record<string, unknown>, headers: error.headers };
     }
     throw error;
   }
@@ -212,6 +212,20 @@ describe("kube-sim with @kubernetes/client-node", () => {
     expect(escalation.status.message).toMatch(/^rolebindings.rbac.authorization.k8s.io "to-edit" is forbidden: user "binder" .* is attempting to grant RBAC permissions not currently held/);
   });
 
+  it("the aggregation controller folds labelled ClusterRoles into view/edit/admin", async () => {
+    const rbac = kc.makeApiClient(RbacAuthorizationV1Api);
+    const widgetRule = { apiGroups: ["example.com"], resources: ["widgets"], verbs: ["get", "list"] };
+    await rbac.createClusterRole({
+      body: { metadata: { name: "widget-viewer", labels: { "rbac.authorization.k8s.io/aggregate-to-view": "true" } }, rules: [widgetRule] },
+    });
+    for (const name of ["view", "edit", "admin"]) {
+      const role = await rbac.readClusterRole({ name });
+      expect(role.rules, name).toContainEqual(widgetRule);
+    }
+    await rbac.deleteClusterRole({ name: "widget-viewer" });
+    expect((await rbac.readClusterRole({ name: "view" })).rules).not.toContainEqual(widgetRule);
+  });
+
   it("a narrow identity gets 403 with kube-apiserver's Status", async () => {
     const narrow = new KubeConfig();
     narrow.loadFromString(sim.kubeconfigFor({ username: "narrow", groups: ["nobody"] }, { auth: "certificate" }));
@@ -279,6 +293,7 @@ describe("fault injection", () => {
     const first = await apiError(core.readNamespace({ name: "paging" }));
     expect(first.code).toBe(429);
     expect(first.status.reason).toBe("TooManyRequests");
+    expect(first.headers["retry-after"]).toBe("7");
     await apiError(core.readNamespace({ name: "paging" }));
     await expect(core.readNamespace({ name: "paging" })).resolves.toBeDefined();
   });

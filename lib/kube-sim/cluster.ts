@@ -323,6 +323,17 @@ export class Cluster {
     const namespace = object.metadata.namespace ?? "";
     if (type === TYPES.roles || type === TYPES.clusterroles) {
       if (this.can(user, { verb: "escalate", group: type.group, resource: type.resource, name: object.metadata.name, namespace })) return;
+      const selectors = (object.aggregationRule as { clusterRoleSelectors?: unknown[] } | undefined)?.clusterRoleSelectors;
+      if (type === TYPES.clusterroles && selectors && selectors.length > 0) {
+        // An aggregated role can pick up any rule later, so kube-apiserver demands full authority up front.
+        const fullAuthority: PolicyRule[] = [
+          { verbs: ["*"], apiGroups: ["*"], resources: ["*"] },
+          { verbs: ["*"], nonResourceURLs: ["*"] },
+        ];
+        if (this.authorizer().uncoveredRules(user, "", fullAuthority).length > 0) {
+          throw errors.forbidden(type, object.metadata.name, "must have cluster-admin privileges to use the aggregationRule");
+        }
+      }
       const rules = ((object.rules ?? []) as PolicyRule[]) ?? [];
       this.requireCovered(type, object, user, namespace, rules);
     }
