@@ -1,4 +1,5 @@
 import { ApiException, AuthorizationV1Api, CoreV1Api, KubeConfig, PatchStrategy, RbacAuthorizationV1Api, Watch, setHeaderOptions } from "@kubernetes/client-node";
+import { request } from "node:https";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startKubeSim, type KubeSim } from "./index";
 
@@ -284,6 +285,74 @@ describe("kube-sim with @kubernetes/client-node", () => {
     expect(seen).toHaveLength(1);
     expect(seen[0]).toMatchObject({ user: "kubernetes-admin", verb: "get", code: 200, resource: "namespaces" });
     expect(seen[0].credentialId).toMatch(/^X509SHA256=[0-9a-f]{64}$/);
+  });
+});
+
+/** A raw HTTPS request with the admin's client certificate, for headers client-node does not send. */
+async function adminRequest(method: string, path: string, headers: Record<string, string | string[]>, body?: unknown): Promise<{ status: number; body: Record<string, unknown> }> {
+  const options: Parameters<typeof request>[1] = { method, headers: { "content-type": "application/json", ...headers } };
+  await kc.applyToHTTPSOptions(options);
+  return new Promise((resolve, reject) => {
+    const req = request(new URL(path, sim.url), options, (res) => {
+      const chunks: Buffer[] = [];
+      res.on("data", (c: Buffer) => chunks.push(c));
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(Buffer.concat(chunks).toString()) as Record<string, unknown> }));
+    });
+    req.on("error", reject);
+    req.end(body === undefined ? undefined : JSON.stringify(body));
+  });
+}
+
+describe("impersonation headers", () => {
+  const whoami = { apiVersion: "authentication.k8s.io/v1", kind: "SelfSubjectReview" };
+
+  beforeAll(() => {
+    // Kubernetes grants this through system:basic-user; granted explicitly so the test does not depend on the seed data.
+    sim.apply({
+      apiVersion: "rbac.authorization.k8s.io/v1",
+      kind: "ClusterRole",
+      metadata: { name: "test:whoami" },
+      rules: [{ apiGroups: ["authentication.k8s.io"], resources: ["selfsubjectreviews"], verbs: ["create"] }],
+    });
+    sim.apply({
+      apiVersion: "rbac.authorization.k8s.io/v1",
+      kind: "ClusterRoleBinding",
+      metadata: { name: "test:whoami" },
+      roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: "test:whoami" },
+      subjects: [{ apiGroup: "rbac.authorization.k8s.io", kind: "Group", name: "system:authenticated" }],
+    });
+  });
+
+  it("impersonates a user with groups, uid and extras", async () => {
+    const response = await adminRequest("POST", "/apis/authentication.k8s.io/v1/selfsubjectreviews", {
+      "Impersonate-User": "jane",
+      "Impersonate-Group": ["devs", "ops"],
+      "Impersonate-Uid": "1234",
+      "Impersonate-Extra-Scopes": "read",
+    }, whoami);
+    expect(response.status).toBe(201);
+    expect((response.body.status as { userInfo: unknown }).userInfo).toEqual({
+      username: "jane",
+      uid: "1234",
+      groups: ["devs", "ops", "system:authenticated"],
+      extra: { scopes: ["read"] },
+    });
+  });
+
+  it("a ServiceAccount gets its groups; impersonating without the verb is forbidden", async () => {
+    const asSa = await adminRequest("POST", "/apis/authentication.k8s.io/v1/selfsubjectreviews", { "Impersonate-User": "system:serviceaccount:paging:sa-05" }, whoami);
+    expect((asSa.body.status as { userInfo: { groups: string[] } }).userInfo.groups).toEqual([
+      "system:serviceaccounts",
+      "system:serviceaccounts:paging",
+      "system:authenticated",
+    ]);
+    const asSaImpersonating = await adminRequest("GET", "/api/v1/namespaces/paging/serviceaccounts", {
+      "Impersonate-User": "system:serviceaccount:paging:sa-05",
+    });
+    expect(asSaImpersonating.status).toBe(403);
+    expect(asSaImpersonating.body.message).toBe(
+      'serviceaccounts is forbidden: User "system:serviceaccount:paging:sa-05" cannot list resource "serviceaccounts" in API group "" in the namespace "paging"',
+    );
   });
 });
 
