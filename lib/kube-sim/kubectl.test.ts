@@ -142,6 +142,9 @@ describe("real kubectl against kube-sim", () => {
     expect(await canI("create", "selfsubjectaccessreviews.authorization.k8s.io", deployer)).toBe("yes 0");
     expect(await canI("get", "/api", deployer)).toBe("yes 0");
     expect(await canI("*", "*", "-A")).toBe("yes 0");
+    // Bootstrap ClusterRoleBindings: system:kube-scheduler may bind pods, not read secrets.
+    expect(await canI("create", "pods", "--subresource=binding", "-n", "x", "--as=system:kube-scheduler")).toBe("yes 0");
+    expect(await canI("get", "secrets", "-n", "x", "--as=system:kube-scheduler")).toBe("no 1");
     expect(await canI("get", "secrets", "-n", "kube-system", "--as=someone", "--as-group=system:masters")).toBe("yes 0");
     expect(await canI("get", "secrets", "-n", "kube-system", "--as=someone")).toBe("no 1");
   });
