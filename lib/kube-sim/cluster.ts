@@ -14,7 +14,7 @@ import {
 } from "@/lib/rbac";
 import type { CertificateAuthority } from "./pki";
 import { base64 } from "./pki";
-import { RESOURCE_TYPES, findKind, findResource, qualifiedKind, type ResourceType } from "./resources";
+import { RESOURCE_TYPES, findKind, findResource, qualifiedKind, resourceKey, type ResourceType } from "./resources";
 import { ObjectStore, nowTimestamp, type StoreEvent } from "./store";
 import { StatusError, errors } from "./status";
 import type { ServiceAccountTokens } from "./tokens";
@@ -33,6 +33,8 @@ export const TYPES = {
   clusterrolebindings: rbac("clusterrolebindings"),
   csrs: findResource("certificates.k8s.io", "v1", "certificatesigningrequests")!,
 };
+
+const TYPES_BY_KEY = new Map(RESOURCE_TYPES.map((t) => [resourceKey(t.group, t.resource), t]));
 
 export const SERVICE_ACCOUNT_TOKEN_TYPE = "kubernetes.io/service-account-token";
 export const CLIENT_SIGNER = "kubernetes.io/kube-apiserver-client";
@@ -389,7 +391,7 @@ export class Cluster {
   // ---------- controllers ----------
 
   private react(event: StoreEvent): void {
-    const type = RESOURCE_TYPES.find((t) => `${t.group}/${t.resource}` === event.key);
+    const type = TYPES_BY_KEY.get(event.key);
     if (!type) return;
     if (type.group === "rbac.authorization.k8s.io") this.rbacAuthorizer = undefined;
     if (this.seeding) return;
