@@ -327,12 +327,12 @@ export class ApiServer {
         const body = await this.readObject(req);
         if (subresource === "token") return { status: 201, body: await cluster.requestToken(namespace!, name!, body, write) };
         if (name) throw errors.methodNotAllowed("the server does not allow this method on the requested resource");
-        this.strictFields(type, body, query);
+        this.strictFields(type, body, query, res);
         return { status: 201, body: cluster.create(type, clusterNamespace, body, write) };
       }
       case "update": {
         const body = await this.readObject(req);
-        this.strictFields(type, body, query);
+        this.strictFields(type, body, query, res);
         return { status: 200, body: cluster.update(type, clusterNamespace, name!, this.subresourceUpdate(type, clusterNamespace, name!, subresource, body, user), write) };
       }
       case "patch": {
@@ -344,7 +344,7 @@ export class ApiServer {
         }
         const current = cluster.get(type, clusterNamespace, name!);
         const patched = this.applyPatch(contentType, current, patchBody) as KubeObject;
-        this.strictFields(type, patched, query);
+        this.strictFields(type, patched, query, res);
         if (patched?.metadata && patched.metadata.resourceVersion === undefined) patched.metadata.resourceVersion = current.metadata.resourceVersion;
         return { status: 200, body: cluster.update(type, clusterNamespace, name!, this.subresourceUpdate(type, clusterNamespace, name!, subresource, patched, user), write) };
       }
@@ -414,10 +414,14 @@ export class ApiServer {
     }
   }
 
-  private strictFields(type: ResourceType, body: KubeObject, query: URLSearchParams): void {
-    if (query.get("fieldValidation") !== "Strict") return;
-    const unknown = unknownFields(type.kind, body);
-    if (unknown.length > 0) throw errors.badRequest(`strict decoding error: ${unknown.map((f) => `unknown field "${f}"`).join(", ")}`);
+  /** Server-side field validation: Strict rejects unknown fields, Warn reports them in Warning headers. */
+  private strictFields(type: ResourceType, body: KubeObject, query: URLSearchParams, res: ServerResponse): void {
+    const mode = query.get("fieldValidation");
+    if (mode !== "Strict" && mode !== "Warn") return;
+    const unknown = unknownFields(type.kind, body).map((f) => `unknown field "${f}"`);
+    if (unknown.length === 0) return;
+    if (mode === "Strict") throw errors.badRequest(`strict decoding error: ${unknown.join(", ")}`);
+    res.setHeader("warning", unknown.map((message) => `299 - ${JSON.stringify(message)}`));
   }
 
   private single(req: IncomingMessage, type: ResourceType, object: KubeObject, query: URLSearchParams): Served {
