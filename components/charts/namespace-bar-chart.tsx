@@ -9,9 +9,9 @@ export function NamespaceBarChart({ data }: { data: { namespace: string; count: 
         <BarChart data={data} layout="vertical" margin={{ left: 24, right: 16 }}>
           <CartesianGrid strokeDasharray="3 3" horizontal={false} />
           <XAxis type="number" allowDecimals={false} fontSize={12} />
-          <YAxis type="category" dataKey="namespace" width={120} fontSize={12} />
+          <YAxis type="category" dataKey="namespace" width={120} fontSize={12} interval={0} />
           <Tooltip cursor={{ fill: "#f1f5f9" }} />
-          <Bar dataKey="count" name="Service accounts" fill="#3b6cf6" radius={[0, 4, 4, 0]} />
+          <Bar dataKey="count" name="Service accounts" fill="#3b6cf6" radius={[0, 4, 4, 0]} isAnimationActive={false} />
         </BarChart>
       </ResponsiveContainer>
     </div>

@@ -306,23 +306,7 @@ async function adminRequest(method: string, path: string, headers: Record<string
 describe("impersonation headers", () => {
   const whoami = { apiVersion: "authentication.k8s.io/v1", kind: "SelfSubjectReview" };
 
-  beforeAll(() => {
-    // Kubernetes grants this through system:basic-user; granted explicitly so the test does not depend on the seed data.
-    sim.apply({
-      apiVersion: "rbac.authorization.k8s.io/v1",
-      kind: "ClusterRole",
-      metadata: { name: "test:whoami" },
-      rules: [{ apiGroups: ["authentication.k8s.io"], resources: ["selfsubjectreviews"], verbs: ["create"] }],
-    });
-    sim.apply({
-      apiVersion: "rbac.authorization.k8s.io/v1",
-      kind: "ClusterRoleBinding",
-      metadata: { name: "test:whoami" },
-      roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: "test:whoami" },
-      subjects: [{ apiGroup: "rbac.authorization.k8s.io", kind: "Group", name: "system:authenticated" }],
-    });
-  });
-
+  // No grant here: every authenticated user may create a SelfSubjectReview through system:basic-user, as in Kubernetes 1.28+.
   it("impersonates a user with groups, uid and extras", async () => {
     const response = await adminRequest("POST", "/apis/authentication.k8s.io/v1/selfsubjectreviews", {
       "Impersonate-User": "jane",

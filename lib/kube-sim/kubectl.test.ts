@@ -4,7 +4,7 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
-import "./reflect-polyfill"; // before @peculiar/x509 (see the file)
+import "reflect-metadata"; // @peculiar/x509 (through tsyringe) needs the Reflect metadata API
 import * as x509 from "@peculiar/x509";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startKubeSim, type KubeSim } from "./index";

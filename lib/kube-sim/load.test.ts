@@ -2,7 +2,7 @@ import { readdir } from "node:fs/promises";
 import path from "node:path";
 import { CoreV1Api, KubeConfig } from "@kubernetes/client-node";
 import { describe, expect, it } from "vitest";
-import "./reflect-polyfill"; // before @peculiar/x509 (see the file)
+import "reflect-metadata"; // @peculiar/x509 (through tsyringe) needs the Reflect metadata API
 import * as x509 from "@peculiar/x509";
 import "./pki"; // sets @peculiar/x509's crypto provider
 import { startKubeSim } from "./index";

@@ -8,7 +8,7 @@ import {
   webcrypto,
   type KeyObject,
 } from "node:crypto";
-import "./reflect-polyfill";
+import "reflect-metadata"; // @peculiar/x509 (through tsyringe) needs the Reflect metadata API
 import * as x509 from "@peculiar/x509";
 
 x509.cryptoProvider.set(webcrypto as unknown as Crypto);

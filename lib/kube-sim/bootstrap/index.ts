@@ -19,6 +19,21 @@ const SYSTEM_NAMESPACES = ["default", "kube-system", "kube-public", "kube-node-l
  */
 const CONTROLLER_SERVICE_ACCOUNTS = ["bootstrap-signer", "token-cleaner"];
 
+/**
+ * The policy files are an older upstream release; rules that Kubernetes 1.32 (the kubectl on these machines)
+ * grants by default and that they lack. Since 1.28 every authenticated user may ask who they are
+ * (`kubectl auth whoami`).
+ */
+const RULES_ADDED_SINCE: Record<string, { apiGroups: string[]; resources: string[]; verbs: string[] }[]> = {
+  "system:basic-user": [{ apiGroups: ["authentication.k8s.io"], resources: ["selfsubjectreviews"], verbs: ["create"] }],
+};
+
+function withCurrentDefaults(object: KubeObject): KubeObject {
+  const added = object.kind === "ClusterRole" ? RULES_ADDED_SINCE[object.metadata.name] : undefined;
+  if (!added) return object;
+  return { ...object, rules: [...((object.rules as unknown[] | undefined) ?? []), ...added] };
+}
+
 let parsed: readonly KubeObject[] | undefined;
 
 function systemNamespace(name: string): KubeObject {
@@ -37,7 +52,7 @@ function loadOnce(): readonly KubeObject[] {
     const directory = path.dirname(fileURLToPath(import.meta.url));
     const policy = POLICY_FILES.flatMap((file) => {
       const source = path.join(directory, file);
-      return parseManifestText(readFileSync(source, "utf8"), source);
+      return parseManifestText(readFileSync(source, "utf8"), source).map(withCurrentDefaults);
     });
     const serviceAccounts = CONTROLLER_SERVICE_ACCOUNTS.map(
       (name): KubeObject => ({ apiVersion: "v1", kind: "ServiceAccount", metadata: { name, namespace: "kube-system" } }),

@@ -1,4 +1,4 @@
-import "../reflect-polyfill";
+import "reflect-metadata"; // @peculiar/x509 (through tsyringe) needs the Reflect metadata API
 import { webcrypto } from "node:crypto";
 import { Pkcs10CertificateRequest } from "@peculiar/x509";
 import { beforeAll, describe, expect, it } from "vitest";

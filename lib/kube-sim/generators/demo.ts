@@ -1,5 +1,5 @@
 // Must load before @peculiar/x509 (its tsyringe dependency needs Reflect metadata).
-import "../reflect-polyfill";
+import "reflect-metadata"; // @peculiar/x509 (through tsyringe) needs the Reflect metadata API
 import { webcrypto } from "node:crypto";
 import { Pkcs10CertificateRequestGenerator } from "@peculiar/x509";
 import { expandWorkloads } from "../manifests";
