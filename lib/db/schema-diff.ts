@@ -79,6 +79,7 @@ function expectedDefault(table: string, field: DmmfField, columnType: string): s
   }
   if (typeof value === "string") return `${quoteLiteral(value)}::${columnType}`;
   if (typeof value === "number" || typeof value === "boolean") return String(value);
+  if (Array.isArray(value) && value.length === 0) return `ARRAY[]::${columnType}`;
   throw new Error(`${table}.${field.name}: default ${JSON.stringify(value)} is not mapped in schema-diff.ts yet`);
 }
 
