@@ -17,6 +17,7 @@ const grants = {
   "audit:read": ["admin", "security", "auditor"],
   "users:read": ["admin"],
   "users:manage": ["admin"],
+  "tokens:manage": ["admin"],
 } as const satisfies Record<string, readonly Role[]>;
 
 export type Permission = keyof typeof grants;
