@@ -1,39 +1,111 @@
-import type { V1Namespace, V1ServiceAccount } from "@kubernetes/client-node";
 import { getPrisma, type SyncTrigger } from "@/lib/db";
-import { open } from "@/lib/crypto/secret-box";
-import { clusterSecretSchema } from "@/lib/k8s/credentials";
-import { coreApi, kubeConfigFor, listAllPages } from "@/lib/k8s/client";
-import { credentialContext } from "@/lib/clusters/register-cluster";
-import { serviceAccountUsername } from "@/lib/rbac";
-
-export interface ClusterSnapshot {
-  namespaces: V1Namespace[];
-  serviceAccounts: V1ServiceAccount[];
-}
+import {
+  certificateUsers,
+  mapBinding,
+  mapCertificateSigningRequest,
+  mapNamespace,
+  mapPod,
+  mapRole,
+  mapServiceAccount,
+  mapTokenSecret,
+  subjectIdentities,
+  TOKEN_SECRET_TYPE,
+  type BindingRow,
+  type CredentialRow,
+  type IdentityRow,
+  type IssuedCertificate,
+  type NamespaceRow,
+  type RoleRow,
+  type WorkloadRow,
+} from "./snapshot";
+import { lockClusterInventory, markUnseenDeleted, refreshCredentialColumns, tables, upsertRows } from "./snapshot-writer";
+import { KubeApiError, syncReaderFor, type KubeReader, type RetryPolicy } from "./kube-reader";
 
 export type SyncOutcome =
   | { ok: true; syncRunId: string; counts: Record<string, number>; durationMs: number }
   | { ok: false; syncRunId: string; error: string; durationMs: number };
 
-/** Reads what Keyward inventories from the cluster, with the cluster's read-only sync credential. */
-async function fetchSnapshot(clusterId: string): Promise<ClusterSnapshot> {
-  const db = getPrisma();
-  const cluster = await db.cluster.findUniqueOrThrow({
-    where: { id: clusterId },
-    select: { apiServerUrl: true, caCertPem: true, credentials: { where: { purpose: "sync" }, select: { secretCiphertext: true } } },
-  });
-  const sealed = cluster.credentials[0]?.secretCiphertext;
-  if (!sealed) throw new Error("the cluster has no sync credential");
-  const secret = clusterSecretSchema.parse(JSON.parse(open(sealed, credentialContext(clusterId, "sync"))));
-  const core = coreApi(kubeConfigFor(cluster, secret));
-  const [namespaces, serviceAccounts] = await Promise.all([
-    listAllPages((page) => core.listNamespace(page)),
-    listAllPages((page) => core.listServiceAccountForAllNamespaces(page)),
-  ]);
-  return { namespaces, serviceAccounts };
+/** The API collections a full sync lists (and the watcher watches), in their list-response form. */
+export const syncedCollections = {
+  namespaces: { path: "/api/v1/namespaces" },
+  serviceaccounts: { path: "/api/v1/serviceaccounts" },
+  secrets: { path: "/api/v1/secrets", fieldSelector: `type=${TOKEN_SECRET_TYPE}` },
+  pods: { path: "/api/v1/pods" },
+  roles: { path: "/apis/rbac.authorization.k8s.io/v1/roles" },
+  clusterroles: { path: "/apis/rbac.authorization.k8s.io/v1/clusterroles" },
+  rolebindings: { path: "/apis/rbac.authorization.k8s.io/v1/rolebindings" },
+  clusterrolebindings: { path: "/apis/rbac.authorization.k8s.io/v1/clusterrolebindings" },
+  certificatesigningrequests: { path: "/apis/certificates.k8s.io/v1/certificatesigningrequests" },
+} as const;
+
+export type CollectionName = keyof typeof syncedCollections;
+
+export interface ClusterSnapshot {
+  namespaces: NamespaceRow[];
+  serviceAccounts: IdentityRow[];
+  tokenSecrets: CredentialRow[];
+  pods: WorkloadRow[];
+  roles: RoleRow[];
+  clusterRoles: RoleRow[];
+  roleBindings: BindingRow[];
+  clusterRoleBindings: BindingRow[];
+  certificates: IssuedCertificate[];
+  csrCount: number;
+  /** Per collection, the resourceVersion of its list: where a watch picks up. */
+  resourceVersions: Record<CollectionName, string>;
 }
 
-const json = (v: Record<string, string> | undefined) => v ?? {};
+/** Lists every collection (all at once; each paged and retried) with the cluster's read-only credential. */
+export async function fetchSnapshot(reader: KubeReader): Promise<ClusterSnapshot> {
+  const list = <T>(name: CollectionName, map: (raw: unknown) => T | undefined) => {
+    const collection: { path: string; fieldSelector?: string } = syncedCollections[name];
+    return reader.listAll(collection.path, map, { fieldSelector: collection.fieldSelector });
+  };
+  let csrCount = 0;
+  const [namespaces, serviceAccounts, tokenSecrets, pods, roles, clusterRoles, roleBindings, clusterRoleBindings, certificates] = await Promise.all([
+    list("namespaces", mapNamespace),
+    list("serviceaccounts", mapServiceAccount),
+    list("secrets", mapTokenSecret),
+    list("pods", mapPod),
+    list("roles", mapRole("Role")),
+    list("clusterroles", mapRole("ClusterRole")),
+    list("rolebindings", mapBinding("RoleBinding")),
+    list("clusterrolebindings", mapBinding("ClusterRoleBinding")),
+    list("certificatesigningrequests", (raw) => {
+      csrCount++;
+      return mapCertificateSigningRequest(raw);
+    }),
+  ]);
+  return {
+    namespaces: namespaces.items,
+    serviceAccounts: serviceAccounts.items,
+    tokenSecrets: tokenSecrets.items,
+    pods: pods.items,
+    roles: roles.items,
+    clusterRoles: clusterRoles.items,
+    roleBindings: roleBindings.items,
+    clusterRoleBindings: clusterRoleBindings.items,
+    certificates: certificates.items,
+    csrCount,
+    resourceVersions: {
+      namespaces: namespaces.resourceVersion,
+      serviceaccounts: serviceAccounts.resourceVersion,
+      secrets: tokenSecrets.resourceVersion,
+      pods: pods.resourceVersion,
+      roles: roles.resourceVersion,
+      clusterroles: clusterRoles.resourceVersion,
+      rolebindings: roleBindings.resourceVersion,
+      clusterrolebindings: clusterRoleBindings.resourceVersion,
+      certificatesigningrequests: certificates.resourceVersion,
+    },
+  };
+}
+
+/** Every identity the snapshot implies: service accounts, certificate users, and RBAC subjects with no object. */
+export function snapshotIdentities(snapshot: Pick<ClusterSnapshot, "serviceAccounts" | "certificates" | "roleBindings" | "clusterRoleBindings">): IdentityRow[] {
+  const objects = [...snapshot.serviceAccounts, ...certificateUsers(snapshot.certificates)];
+  return [...objects, ...subjectIdentities([...snapshot.roleBindings, ...snapshot.clusterRoleBindings], objects)];
+}
 
 /**
  * Replaces the cluster's inventory with the snapshot in one transaction, so readers see either the previous
@@ -41,83 +113,66 @@ const json = (v: Record<string, string> | undefined) => v ?? {};
  * so identities keep their history.
  */
 async function applySnapshot(clusterId: string, snapshot: ClusterSnapshot, seenAt: Date): Promise<Record<string, number>> {
-  const db = getPrisma();
-  await db.$transaction(
+  const identities = snapshotIdentities(snapshot);
+  await getPrisma().$transaction(
     async (tx) => {
-      for (const ns of snapshot.namespaces) {
-        const name = ns.metadata?.name;
-        if (!name) continue;
-        const data = {
-          uid: ns.metadata?.uid ?? null,
-          labels: json(ns.metadata?.labels),
-          annotations: json(ns.metadata?.annotations),
-          createdInClusterAt: ns.metadata?.creationTimestamp ?? null,
-          lastSeenAt: seenAt,
-          deletedAt: null,
-        };
-        await tx.kubeNamespace.upsert({
-          where: { clusterId_name: { clusterId, name } },
-          create: { clusterId, name, firstSeenAt: seenAt, ...data },
-          update: data,
-        });
-      }
-      for (const sa of snapshot.serviceAccounts) {
-        const name = sa.metadata?.name;
-        const namespace = sa.metadata?.namespace;
-        if (!name || !namespace) continue;
-        const data = {
-          username: serviceAccountUsername(namespace, name),
-          uid: sa.metadata?.uid ?? null,
-          labels: json(sa.metadata?.labels),
-          annotations: json(sa.metadata?.annotations),
-          automountToken: sa.automountServiceAccountToken ?? null,
-          createdInClusterAt: sa.metadata?.creationTimestamp ?? null,
-          lastSeenAt: seenAt,
-          deletedAt: null,
-        };
-        await tx.identity.upsert({
-          where: { clusterId_kind_namespace_name: { clusterId, kind: "ServiceAccount", namespace, name } },
-          create: { clusterId, kind: "ServiceAccount", namespace, name, firstSeenAt: seenAt, ...data },
-          update: data,
-        });
-      }
-      const gone = { clusterId, lastSeenAt: { lt: seenAt }, deletedAt: null };
-      await tx.kubeNamespace.updateMany({ where: gone, data: { deletedAt: seenAt } });
-      await tx.identity.updateMany({ where: { ...gone, kind: "ServiceAccount" }, data: { deletedAt: seenAt } });
+      await lockClusterInventory(tx, clusterId);
+      await upsertRows(tx, tables.namespaces, clusterId, snapshot.namespaces, seenAt);
+      await upsertRows(tx, tables.identities, clusterId, identities, seenAt);
+      await upsertRows(tx, tables.credentials, clusterId, [...snapshot.tokenSecrets, ...snapshot.certificates.map((c) => c.credential)], seenAt);
+      await upsertRows(tx, tables.workloads, clusterId, snapshot.pods, seenAt);
+      await upsertRows(tx, tables.roles, clusterId, [...snapshot.roles, ...snapshot.clusterRoles], seenAt);
+      await upsertRows(tx, tables.bindings, clusterId, [...snapshot.roleBindings, ...snapshot.clusterRoleBindings], seenAt);
+      for (const spec of Object.values(tables)) await markUnseenDeleted(tx, spec, clusterId, seenAt);
+      await refreshCredentialColumns(tx, clusterId);
     },
-    { timeout: 120_000 },
+    { timeout: 15 * 60_000, maxWait: 60_000 },
   );
-  return { namespaces: snapshot.namespaces.length, serviceaccounts: snapshot.serviceAccounts.length };
+  const countKind = (kind: IdentityRow["kind"]) => identities.filter((identity) => identity.kind === kind).length;
+  return {
+    namespaces: snapshot.namespaces.length,
+    serviceaccounts: snapshot.serviceAccounts.length,
+    secrets: snapshot.tokenSecrets.length,
+    pods: snapshot.pods.length,
+    roles: snapshot.roles.length,
+    clusterroles: snapshot.clusterRoles.length,
+    rolebindings: snapshot.roleBindings.length,
+    clusterrolebindings: snapshot.clusterRoleBindings.length,
+    certificatesigningrequests: snapshot.csrCount,
+    clientCertificates: snapshot.certificates.length,
+    certificateUsers: countKind("CertificateUser"),
+    users: countKind("User"),
+    groups: countKind("Group"),
+  };
 }
 
 function describeError(err: unknown): string {
-  if (err && typeof err === "object" && "code" in err && "body" in err) {
-    const body = (err as { body?: unknown }).body;
-    let message = typeof body === "string" ? body : JSON.stringify(body);
-    try {
-      message = (JSON.parse(message) as { message?: string }).message ?? message;
-    } catch {
-      // not JSON: keep the raw body
-    }
-    return `the cluster answered HTTP ${(err as { code: unknown }).code}: ${message}`.slice(0, 2000);
-  }
+  if (err instanceof KubeApiError) return err.message.slice(0, 2000);
   return (err instanceof Error ? err.message : String(err)).slice(0, 2000);
 }
 
-/** One full sync of a cluster, recorded in its sync history whether it succeeds or fails. */
-export async function syncCluster(clusterId: string, trigger: SyncTrigger): Promise<SyncOutcome> {
+export interface FullSyncResult {
+  outcome: SyncOutcome;
+  /** Where watches continue from, when the sync succeeded. */
+  resourceVersions?: Record<CollectionName, string>;
+}
+
+/** A full sync that also hands back the lists' resourceVersions (the watcher starts from them). */
+export async function runFullSync(clusterId: string, trigger: SyncTrigger, options: { retry?: RetryPolicy } = {}): Promise<FullSyncResult> {
   const db = getPrisma();
   const startedAt = new Date();
   const run = await db.syncRun.create({ data: { clusterId, trigger, startedAt }, select: { id: true } });
+  let reader: KubeReader | undefined;
   try {
-    const snapshot = await fetchSnapshot(clusterId);
+    reader = await syncReaderFor(clusterId, options.retry);
+    const snapshot = await fetchSnapshot(reader);
     const counts = await applySnapshot(clusterId, snapshot, startedAt);
     const durationMs = Date.now() - startedAt.getTime();
     await db.$transaction([
       db.syncRun.update({ where: { id: run.id }, data: { status: "succeeded", finishedAt: new Date(), durationMs, counts } }),
       db.cluster.update({ where: { id: clusterId }, data: { status: "healthy", statusMessage: null, lastSyncAt: startedAt } }),
     ]);
-    return { ok: true, syncRunId: run.id, counts, durationMs };
+    return { outcome: { ok: true, syncRunId: run.id, counts, durationMs }, resourceVersions: snapshot.resourceVersions };
   } catch (err) {
     const error = describeError(err);
     const durationMs = Date.now() - startedAt.getTime();
@@ -125,6 +180,13 @@ export async function syncCluster(clusterId: string, trigger: SyncTrigger): Prom
       db.syncRun.update({ where: { id: run.id }, data: { status: "failed", finishedAt: new Date(), durationMs, error } }),
       db.cluster.update({ where: { id: clusterId }, data: { status: "error", statusMessage: error } }),
     ]);
-    return { ok: false, syncRunId: run.id, error, durationMs };
+    return { outcome: { ok: false, syncRunId: run.id, error, durationMs } };
+  } finally {
+    reader?.close();
   }
+}
+
+/** One full sync of a cluster, recorded in its sync history whether it succeeds or fails. */
+export async function syncCluster(clusterId: string, trigger: SyncTrigger): Promise<SyncOutcome> {
+  return (await runFullSync(clusterId, trigger)).outcome;
 }
