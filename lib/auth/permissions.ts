@@ -11,6 +11,8 @@ export type Role = z.infer<typeof userRoleSchema>;
  */
 const grants = {
   "inventory:read": ["admin", "security", "owner", "auditor"],
+  // Assign owners and accept risks on identities' findings.
+  "inventory:manage": ["admin", "security"],
   "clusters:read": ["admin", "security", "auditor"],
   "clusters:manage": ["admin", "security"],
   "clusters:sync": ["admin", "security"],
