@@ -14,7 +14,12 @@ const LEGACY_INVALID_SINCE = "kubernetes.io/legacy-token-invalid-since";
 export const CLIENT_SIGNER = "kubernetes.io/kube-apiserver-client";
 export const TOKEN_SECRET_TYPE = "kubernetes.io/service-account-token";
 
-const stringMap = z.record(z.string(), z.string()).nullish().transform((v) => v ?? {});
+// Postgres text cannot hold NUL; label and annotation values are free text, so a NUL must not block every sync.
+const withoutNul = (value: string) => value.replaceAll("\u0000", "\uFFFD");
+const stringMap = z
+  .record(z.string(), z.string())
+  .nullish()
+  .transform((map) => Object.fromEntries(Object.entries(map ?? {}).map(([key, value]) => [withoutNul(key), withoutNul(value)])));
 const metadataSchema = z.object({
   name: z.string().min(1),
   namespace: z.string().nullish(),
