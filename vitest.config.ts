@@ -15,6 +15,6 @@ export default defineConfig({
     hookTimeout: 120_000,
     // Tests that need the database or the simulator each make their own; files run in parallel processes.
     pool: "forks",
-    reporters: ["default", ["json", { outputFile: "test-results/vitest.json" }]],
+    reporters: ["default", ["json", { outputFile: "reports/vitest.json" }]],
   },
 });
