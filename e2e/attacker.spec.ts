@@ -15,7 +15,9 @@ test("a security engineer syncs a cluster; an auditor replaying the same server 
   const actionRequest = security.waitForRequest((r) => r.method() === "POST" && !!r.headers()["next-action"]);
   await security.getByRole("button", { name: /Sync demo now/ }).click();
   const captured = await actionRequest;
-  await expect(security.getByRole("status")).toContainText("Synced");
+  // A real sync of the simulated cluster: seconds on an idle machine, more while the suite loads both cores.
+  await (await captured.response())?.finished();
+  await expect(security.getByRole("status")).toContainText("Synced", { timeout: 60_000 });
   expect(await syncRunCount(security)).toBe(before + 1);
 
   // The auditor has no Sync button, so forge the call with the auditor's own session.
