@@ -7,6 +7,7 @@ async function syncRunCount(page: Page): Promise<number> {
 }
 
 test("a security engineer syncs a cluster; an auditor replaying the same server action gets 403 and changes nothing", async ({ browser }) => {
+  test.setTimeout(120_000); // two sign-ins and a real sync
   const security = await browser.newPage();
   await signIn(security, "security");
   const before = await syncRunCount(security);
