@@ -75,7 +75,8 @@ export class KubeReader {
   ) {
     this.agent = new https.Agent({
       keepAlive: true,
-      maxSockets: 8,
+      // Room for one long-lived watch per collection besides the lists.
+      maxSockets: 32,
       ca: endpoint.caCertPem ?? undefined,
       ...(secret.type === "clientCertificate" ? { cert: secret.certificatePem, key: secret.privateKeyPem } : {}),
     });

@@ -157,6 +157,40 @@ WHERE t."clusterId" = $2 AND t."deletedAt" IS NULL AND ${match}`,
   );
 }
 
+/**
+ * RBAC subjects that are no object in the cluster become identities: every Group subject, and User subjects
+ * whose name is no live service account's or certificate user's username. Marks them seen at `seenAt`;
+ * referenced subjects not touched here are the caller's to mark deleted. Returns how many there are.
+ */
+export async function upsertSubjectIdentities(db: Db, clusterId: string, seenAt: Date): Promise<number> {
+  return db.$executeRawUnsafe(
+    `INSERT INTO "Identity" ("id", "clusterId", "kind", "namespace", "name", "username", "firstSeenAt", "lastSeenAt", "deletedAt")
+SELECT gen_random_uuid()::text, $1, s.kind::"IdentityKind", '', s.name, s.name, $2::timestamp(3), $2::timestamp(3), NULL
+FROM (
+  SELECT DISTINCT subject->>'kind' AS kind, subject->>'name' AS name
+  FROM "RbacBinding" b CROSS JOIN LATERAL jsonb_array_elements(b."subjects") AS subject
+  WHERE b."clusterId" = $1 AND b."deletedAt" IS NULL AND subject->>'kind' IN ('User', 'Group')
+) AS s
+WHERE s.kind = 'Group' OR NOT EXISTS (
+  SELECT 1 FROM "Identity" k
+  WHERE k."clusterId" = $1 AND k."deletedAt" IS NULL AND k."kind" IN ('ServiceAccount', 'CertificateUser') AND k."username" = s.name
+)
+ON CONFLICT ("clusterId", "kind", "namespace", "name") DO UPDATE SET "lastSeenAt" = EXCLUDED."lastSeenAt", "deletedAt" = NULL`,
+    clusterId,
+    seenAt.toISOString(),
+  );
+}
+
+/** Subject identities (User/Group) that the last upsertSubjectIdentities at `seenAt` did not find are gone. */
+export async function markUnreferencedSubjectsDeleted(db: Db, clusterId: string, seenAt: Date): Promise<void> {
+  await db.$executeRawUnsafe(
+    `UPDATE "Identity" SET "deletedAt" = $2::timestamp(3)
+WHERE "clusterId" = $1 AND "deletedAt" IS NULL AND "kind" IN ('User', 'Group') AND "lastSeenAt" < $2::timestamp(3)`,
+    clusterId,
+    seenAt.toISOString(),
+  );
+}
+
 /** Identity columns derived from live credentials: legacy token present, oldest credential issue date. */
 export async function refreshCredentialColumns(db: Db, clusterId: string): Promise<void> {
   await db.$executeRawUnsafe(

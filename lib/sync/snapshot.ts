@@ -339,33 +339,3 @@ export function certificateUsers(certificates: IssuedCertificate[]): IdentityRow
   }
   return [...byName.values()];
 }
-
-/**
- * RBAC subjects that are no object in the cluster: User subjects matching no service account or certificate
- * user, and every Group subject. Service account subjects are not identities of their own.
- */
-export function subjectIdentities(bindings: BindingRow[], known: IdentityRow[]): IdentityRow[] {
-  const knownUsernames = new Set(known.map((identity) => identity.username));
-  const found = new Map<string, IdentityRow>();
-  for (const binding of bindings) {
-    for (const subject of binding.subjects) {
-      if (subject.kind !== "User" && subject.kind !== "Group") continue;
-      if (subject.kind === "User" && knownUsernames.has(subject.name)) continue;
-      const key = `${subject.kind}\u0000${subject.name}`;
-      if (found.has(key)) continue;
-      found.set(key, {
-        kind: subject.kind,
-        namespace: "",
-        name: subject.name,
-        username: subject.name,
-        uid: null,
-        labels: {},
-        annotations: {},
-        automountToken: null,
-        createdInClusterAt: null,
-        groups: [],
-      });
-    }
-  }
-  return [...found.values()];
-}

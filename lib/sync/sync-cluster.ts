@@ -8,7 +8,6 @@ import {
   mapRole,
   mapServiceAccount,
   mapTokenSecret,
-  subjectIdentities,
   TOKEN_SECRET_TYPE,
   type BindingRow,
   type CredentialRow,
@@ -18,7 +17,7 @@ import {
   type RoleRow,
   type WorkloadRow,
 } from "./snapshot";
-import { lockClusterInventory, markUnseenDeleted, refreshCredentialColumns, tables, upsertRows } from "./snapshot-writer";
+import { lockClusterInventory, markUnseenDeleted, refreshCredentialColumns, tables, upsertRows, upsertSubjectIdentities } from "./snapshot-writer";
 import { KubeApiError, syncReaderFor, type KubeReader, type RetryPolicy } from "./kube-reader";
 
 export type SyncOutcome =
@@ -101,19 +100,14 @@ export async function fetchSnapshot(reader: KubeReader): Promise<ClusterSnapshot
   };
 }
 
-/** Every identity the snapshot implies: service accounts, certificate users, and RBAC subjects with no object. */
-export function snapshotIdentities(snapshot: Pick<ClusterSnapshot, "serviceAccounts" | "certificates" | "roleBindings" | "clusterRoleBindings">): IdentityRow[] {
-  const objects = [...snapshot.serviceAccounts, ...certificateUsers(snapshot.certificates)];
-  return [...objects, ...subjectIdentities([...snapshot.roleBindings, ...snapshot.clusterRoleBindings], objects)];
-}
-
 /**
  * Replaces the cluster's inventory with the snapshot in one transaction, so readers see either the previous
  * snapshot or this one, never half of each. Objects absent from the snapshot are marked deleted, not removed,
  * so identities keep their history.
  */
 async function applySnapshot(clusterId: string, snapshot: ClusterSnapshot, seenAt: Date): Promise<Record<string, number>> {
-  const identities = snapshotIdentities(snapshot);
+  const identities: IdentityRow[] = [...snapshot.serviceAccounts, ...certificateUsers(snapshot.certificates)];
+  let subjects = 0;
   await getPrisma().$transaction(
     async (tx) => {
       await lockClusterInventory(tx, clusterId);
@@ -124,11 +118,12 @@ async function applySnapshot(clusterId: string, snapshot: ClusterSnapshot, seenA
       await upsertRows(tx, tables.roles, clusterId, [...snapshot.roles, ...snapshot.clusterRoles], seenAt);
       await upsertRows(tx, tables.bindings, clusterId, [...snapshot.roleBindings, ...snapshot.clusterRoleBindings], seenAt);
       for (const spec of Object.values(tables)) await markUnseenDeleted(tx, spec, clusterId, seenAt);
+      // After the deletions, so that only live bindings' subjects and live usernames count.
+      subjects = await upsertSubjectIdentities(tx, clusterId, seenAt);
       await refreshCredentialColumns(tx, clusterId);
     },
     { timeout: 15 * 60_000, maxWait: 60_000 },
   );
-  const countKind = (kind: IdentityRow["kind"]) => identities.filter((identity) => identity.kind === kind).length;
   return {
     namespaces: snapshot.namespaces.length,
     serviceaccounts: snapshot.serviceAccounts.length,
@@ -140,9 +135,8 @@ async function applySnapshot(clusterId: string, snapshot: ClusterSnapshot, seenA
     clusterrolebindings: snapshot.clusterRoleBindings.length,
     certificatesigningrequests: snapshot.csrCount,
     clientCertificates: snapshot.certificates.length,
-    certificateUsers: countKind("CertificateUser"),
-    users: countKind("User"),
-    groups: countKind("Group"),
+    certificateUsers: identities.length - snapshot.serviceAccounts.length,
+    subjectsWithoutObject: subjects,
   };
 }
 
