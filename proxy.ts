@@ -2,16 +2,25 @@ import NextAuth from "next-auth";
 import { NextResponse } from "next/server";
 import { authConfig } from "@/lib/auth/auth-config";
 
-// The proxy only turns away requests without a session. Every page, action and route checks the session
-// and the role again itself: this is a first gate, not the authorization.
+// The proxy only turns away requests without a session (for /api/v1: without a session or a token). Every page,
+// action and route checks the session, token and role again itself: this is a first gate, not the authorization.
 const { auth } = NextAuth(authConfig);
 
-const PUBLIC_PATHS = ["/login", "/api/auth", "/api/health"];
+const PUBLIC_PATHS = ["/login", "/api/auth", "/api/health", "/api/v1/openapi.json"];
+const API_V1 = "/api/v1/";
 
 export const proxy = auth((req) => {
   const { pathname } = req.nextUrl;
   if (PUBLIC_PATHS.some((p) => pathname === p || pathname.startsWith(`${p}/`))) return NextResponse.next();
   if (req.auth?.user) return NextResponse.next();
+  // API clients carry a token instead of a session: the /api/v1 routes verify it (lib/api/route.ts).
+  if (pathname.startsWith(API_V1) && req.headers.has("authorization")) return NextResponse.next();
+  if (pathname.startsWith(API_V1)) {
+    return NextResponse.json(
+      { error: { code: "unauthenticated", message: "Sign in, or send an API token as `Authorization: Bearer kw_…`." } },
+      { status: 401, headers: { "WWW-Authenticate": 'Bearer realm="keyward"' } },
+    );
+  }
   if (pathname.startsWith("/api/")) {
     return NextResponse.json({ error: "unauthenticated" }, { status: 401 });
   }

@@ -1,0 +1,34 @@
+/** The error codes /api/v1 answers with, each with its HTTP status. Documented in the OpenAPI file. */
+export const apiErrorStatus = {
+  unauthenticated: 401,
+  forbidden: 403,
+  not_found: 404,
+  invalid_request: 400,
+  conflict: 409,
+  unprocessable: 422,
+  payload_too_large: 413,
+  upstream_failed: 502,
+  internal: 500,
+} as const;
+export type ApiErrorCode = keyof typeof apiErrorStatus;
+
+/** An error whose code and message are safe to send to the client. */
+export class ApiError extends Error {
+  constructor(
+    readonly code: ApiErrorCode,
+    message: string,
+    readonly fieldErrors?: Record<string, string[]>,
+  ) {
+    super(message);
+    this.name = "ApiError";
+  }
+
+  get status(): number {
+    return apiErrorStatus[this.code];
+  }
+}
+
+export function errorResponse(error: ApiError, headers?: HeadersInit): Response {
+  const body = { error: { code: error.code, message: error.message, ...(error.fieldErrors ? { fieldErrors: error.fieldErrors } : {}) } };
+  return Response.json(body, { status: error.status, headers });
+}
