@@ -1,0 +1,151 @@
+import PgBoss from "pg-boss";
+import { z } from "zod";
+import { getPrisma } from "@/lib/db";
+import { syncCluster } from "@/lib/sync/sync-cluster";
+import { startClusterWatch, type ClusterWatch } from "@/lib/sync/watcher";
+
+/** The named job: one full sync of one cluster. */
+export const CLUSTER_SYNC = "cluster.sync";
+/** A per-minute tick that enqueues the clusters whose sync interval has passed. */
+export const CLUSTER_SYNC_TICK = "cluster.sync-tick";
+export const DEFAULT_SYNC_INTERVAL_MINUTES = 15;
+
+export const clusterSyncPayload = z.object({
+  clusterId: z.string().min(1),
+  trigger: z.enum(["manual", "schedule", "registration", "watch"]),
+});
+export type ClusterSyncPayload = z.infer<typeof clusterSyncPayload>;
+
+const clusterSettings = z.object({ syncIntervalMinutes: z.number().int().min(1).max(7 * 24 * 60).default(DEFAULT_SYNC_INTERVAL_MINUTES) }).catch({
+  syncIntervalMinutes: DEFAULT_SYNC_INTERVAL_MINUTES,
+});
+
+function databaseUrl(): string {
+  const url = process.env.DATABASE_URL;
+  if (!url) throw new Error("DATABASE_URL is not set: the job queue lives in the application database");
+  return url;
+}
+
+/**
+ * Queues exist once per database. "stately": at most one queued and one running sync per singleton key
+ * (the cluster id), so replicas never sync one cluster twice at once and repeated requests collapse.
+ */
+async function ensureQueues(boss: PgBoss): Promise<void> {
+  await boss.createQueue(CLUSTER_SYNC, { name: CLUSTER_SYNC, policy: "stately", expireInSeconds: 30 * 60, retryLimit: 0 });
+  await boss.createQueue(CLUSTER_SYNC_TICK, { name: CLUSTER_SYNC_TICK, policy: "short", expireInSeconds: 5 * 60, retryLimit: 0 });
+}
+
+let sender: Promise<PgBoss> | undefined;
+
+/** A queue client for enqueueing only (no maintenance, no cron): what the web app and the CLI use. */
+function senderBoss(): Promise<PgBoss> {
+  sender ??= (async () => {
+    const boss = new PgBoss({ connectionString: databaseUrl(), max: 2, supervise: false, schedule: false });
+    boss.on("error", (error: Error) => console.error("pg-boss:", error.message));
+    await boss.start();
+    await ensureQueues(boss);
+    return boss;
+  })();
+  sender.catch(() => {
+    sender = undefined;
+  });
+  return sender;
+}
+
+/** Closes the enqueue-only client (tests, CLI exit). */
+export async function closeJobQueue(): Promise<void> {
+  const pending = sender;
+  sender = undefined;
+  await (await pending?.catch(() => undefined))?.stop({ graceful: false, wait: true });
+}
+
+async function sendSync(boss: PgBoss, payload: ClusterSyncPayload): Promise<string> {
+  const id = await boss.send(CLUSTER_SYNC, clusterSyncPayload.parse(payload), { singletonKey: payload.clusterId });
+  if (id) return id;
+  // Refused by the queue policy: a sync of this cluster is already queued; hand back that one.
+  const { rows } = await boss
+    .getDb()
+    .executeSql(
+      `SELECT id FROM pgboss.job WHERE name = $1 AND singleton_key = $2 AND state IN ('created', 'retry', 'active') ORDER BY (state = 'active'), created_on DESC LIMIT 1`,
+      [CLUSTER_SYNC, payload.clusterId],
+    );
+  const existing = (rows[0] as { id?: string } | undefined)?.id;
+  if (!existing) throw new Error("the sync job could not be queued; try again");
+  return existing;
+}
+
+/** Queues a full sync of the cluster; returns the job id (an already queued sync's id if there is one). */
+export async function enqueueClusterSync(clusterId: string, trigger: ClusterSyncPayload["trigger"]): Promise<string> {
+  return sendSync(await senderBoss(), { clusterId, trigger });
+}
+
+export interface JobWorkerOptions {
+  /** Also keep every cluster current through watches (default true). */
+  watch?: boolean;
+  /** How often workers poll for jobs (pg-boss minimum 0.5 s). */
+  pollingIntervalSeconds?: number;
+  log?: (message: string) => void;
+}
+
+/** Clusters whose last sync is older than their interval (or that never synced). */
+async function clustersDue(now: Date): Promise<string[]> {
+  const clusters = await getPrisma().cluster.findMany({ select: { id: true, lastSyncAt: true, settings: true } });
+  return clusters
+    .filter((cluster) => {
+      const { syncIntervalMinutes } = clusterSettings.parse(cluster.settings);
+      return !cluster.lastSyncAt || now.getTime() - cluster.lastSyncAt.getTime() >= syncIntervalMinutes * 60_000;
+    })
+    .map((cluster) => cluster.id);
+}
+
+/**
+ * Runs sync jobs in this process: the `cluster.sync` worker, the per-minute schedule (cron in pg-boss, so one
+ * tick per minute across all replicas) and, unless disabled, a watch per registered cluster.
+ */
+export async function startJobWorkers(options: JobWorkerOptions = {}): Promise<{ stop(): Promise<void> }> {
+  const log = options.log ?? ((message: string) => console.log(message));
+  const boss = new PgBoss({ connectionString: databaseUrl(), max: 4 });
+  boss.on("error", (error: Error) => log(`pg-boss: ${error.message}`));
+  await boss.start();
+  await ensureQueues(boss);
+  const polling = { pollingIntervalSeconds: options.pollingIntervalSeconds ?? 2 };
+
+  await boss.work<ClusterSyncPayload>(CLUSTER_SYNC, { ...polling, batchSize: 1 }, async (jobs) => {
+    for (const job of jobs) {
+      const { clusterId, trigger } = clusterSyncPayload.parse(job.data);
+      const outcome = await syncCluster(clusterId, trigger);
+      log(outcome.ok ? `synced ${clusterId} in ${outcome.durationMs} ms` : `sync of ${clusterId} failed: ${outcome.error}`);
+    }
+  });
+
+  const watches = new Map<string, Promise<ClusterWatch | undefined>>();
+  const watchNewClusters = async () => {
+    if (options.watch === false) return;
+    for (const { id } of await getPrisma().cluster.findMany({ select: { id: true } })) {
+      if (watches.has(id)) continue;
+      watches.set(
+        id,
+        startClusterWatch(id, { log }).catch((error: unknown) => {
+          log(`watch of ${id} did not start: ${String(error)}`);
+          watches.delete(id);
+          return undefined;
+        }),
+      );
+    }
+  };
+
+  await boss.work(CLUSTER_SYNC_TICK, polling, async () => {
+    for (const clusterId of await clustersDue(new Date())) await sendSync(boss, { clusterId, trigger: "schedule" });
+    await watchNewClusters();
+  });
+  await boss.schedule(CLUSTER_SYNC_TICK, "* * * * *");
+  await watchNewClusters();
+
+  return {
+    async stop() {
+      await boss.stop({ graceful: true, wait: true, timeout: 60_000 });
+      const started = await Promise.all(watches.values());
+      await Promise.all(started.map((watch) => watch?.stop()));
+    },
+  };
+}
