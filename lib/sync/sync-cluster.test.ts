@@ -65,6 +65,9 @@ describe("cluster sync (simulator → client-node → Postgres)", () => {
       certificatesigningrequests: live("certificates.k8s.io/v1", "CertificateSigningRequest").length,
     });
     expect(tokenSecrets.length).toBeGreaterThan(0);
+    // The analysis ran on the new snapshot.
+    expect(await db.prisma.cluster.findUniqueOrThrow({ where: { id: clusterId } })).toMatchObject({ status: "healthy" });
+    expect(await db.prisma.finding.count({ where: { clusterId, type: "legacy-token", resolvedAt: null } })).toBeGreaterThan(0);
     const alive = { clusterId, deletedAt: null };
     expect(await db.prisma.kubeNamespace.count({ where: alive })).toBe(live("v1", "Namespace").length);
     expect(await db.prisma.rbacRole.count({ where: { ...alive, kind: "ClusterRole" } })).toBe(live("rbac.authorization.k8s.io/v1", "ClusterRole").length);

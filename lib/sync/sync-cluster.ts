@@ -1,4 +1,5 @@
 import { getPrisma, type SyncTrigger } from "@/lib/db";
+import { analyzeCluster } from "@/lib/findings/analyze-cluster";
 import {
   certificateUsers,
   mapBinding,
@@ -145,6 +146,18 @@ function describeError(err: unknown): string {
   return (err instanceof Error ? err.message : String(err)).slice(0, 2000);
 }
 
+/**
+ * Owners, findings and identity summaries for the new snapshot. The snapshot itself is good even if this
+ * fails, so a failure marks the cluster degraded instead of failing the sync.
+ */
+export async function analyzeAfterSync(clusterId: string): Promise<void> {
+  try {
+    await analyzeCluster(getPrisma(), clusterId);
+  } catch (error) {
+    await getPrisma().cluster.update({ where: { id: clusterId }, data: { status: "degraded", statusMessage: `analysis failed: ${describeError(error)}` } });
+  }
+}
+
 export interface FullSyncResult {
   outcome: SyncOutcome;
   /** Where watches continue from, when the sync succeeded. */
@@ -166,6 +179,7 @@ export async function runFullSync(clusterId: string, trigger: SyncTrigger, optio
       db.syncRun.update({ where: { id: run.id }, data: { status: "succeeded", finishedAt: new Date(), durationMs, counts } }),
       db.cluster.update({ where: { id: clusterId }, data: { status: "healthy", statusMessage: null, lastSyncAt: startedAt } }),
     ]);
+    await analyzeAfterSync(clusterId);
     return { outcome: { ok: true, syncRunId: run.id, counts, durationMs }, resourceVersions: snapshot.resourceVersions };
   } catch (err) {
     const error = describeError(err);

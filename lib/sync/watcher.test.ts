@@ -21,7 +21,7 @@ beforeAll(async () => {
   const token = await issueSyncToken(admin, 3600);
   ({ id: clusterId } = await registerCluster({ name: "watched", apiServerUrl: sim.url, caCertPem: sim.caPem, sync: { type: "token", token } }));
   // Short server-side timeouts, so that watches are re-opened (and meet injected faults) within the test.
-  watch = await startClusterWatch(clusterId, { watchTimeoutSeconds: 1, flushIntervalMs: 50, log: (m) => log.push(m) });
+  watch = await startClusterWatch(clusterId, { watchTimeoutSeconds: 1, flushIntervalMs: 50, analysisDebounceMs: 300, log: (m) => log.push(m) });
 });
 afterAll(async () => {
   await watch?.stop();
@@ -72,6 +72,23 @@ describe("watching a cluster after the full sync", () => {
     expect(deleted?.firstSeenAt).toEqual(added?.firstSeenAt);
     const ciGone = await eventually(() => db.prisma.identity.findFirstOrThrow({ where: { clusterId, kind: "User", name: "ci-deployer" } }), (row) => row.deletedAt !== null);
     expect(ciGone.deletedAt).not.toBeNull();
+  });
+
+  it("re-analyses shortly after changes: a new cluster-admin grant becomes a critical finding", async () => {
+    sim.apply(serviceAccount("escalated-bot"));
+    sim.apply({
+      apiVersion: "rbac.authorization.k8s.io/v1",
+      kind: "ClusterRoleBinding",
+      metadata: { name: "escalated-bot-admin" },
+      roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: "cluster-admin" },
+      subjects: [{ kind: "ServiceAccount", name: "escalated-bot", namespace: "default" }],
+    });
+    const finding = await eventually(
+      () => db.prisma.finding.findFirst({ where: { clusterId, type: "cluster-admin", resolvedAt: null, identity: { name: "escalated-bot" } } }),
+      (row) => row !== null,
+      15_000,
+    );
+    expect(finding).toMatchObject({ severity: "critical" });
   });
 
   it("relists (full sync) when the server forgot the watched resourceVersion (410 Gone)", async () => {

@@ -1,7 +1,7 @@
 import type { IncomingMessage } from "node:http";
 import { getPrisma } from "@/lib/db";
 import { KubeApiError, isTransient, syncReaderFor, type KubeReader } from "./kube-reader";
-import { runFullSync, syncedCollections, type CollectionName } from "./sync-cluster";
+import { analyzeAfterSync, runFullSync, syncedCollections, type CollectionName } from "./sync-cluster";
 import {
   certificateUsers,
   mapBinding,
@@ -35,8 +35,8 @@ export interface ClusterWatchOptions {
   watchTimeoutSeconds?: number;
   /** Events are written in batches at most this often. */
   flushIntervalMs?: number;
-  /** Called after each batch of changes is committed (the analysis hook; errors are logged, not fatal). */
-  onChange?: (clusterId: string) => Promise<void>;
+  /** Analysis (owners, findings) re-runs this long after the last batch of changes, not after every event. */
+  analysisDebounceMs?: number;
   log?: (message: string) => void;
 }
 
@@ -103,7 +103,7 @@ class ClusterWatcher implements ClusterWatch {
 
   constructor(
     private readonly clusterId: string,
-    private readonly options: Required<Pick<ClusterWatchOptions, "watchTimeoutSeconds" | "flushIntervalMs">> & ClusterWatchOptions,
+    private readonly options: Required<Pick<ClusterWatchOptions, "watchTimeoutSeconds" | "flushIntervalMs" | "analysisDebounceMs">> & ClusterWatchOptions,
   ) {}
 
   private log(message: string): void {
@@ -281,9 +281,18 @@ class ClusterWatcher implements ClusterWatch {
       if (!this.stopped) void this.relist();
       return;
     }
-    if (this.options.onChange) {
-      await this.options.onChange(this.clusterId).catch((error: unknown) => this.log(`after-change hook failed: ${String(error)}`));
-    }
+    this.scheduleAnalysis();
+  }
+
+  private analysisTimer: NodeJS.Timeout | undefined;
+  private analysing: Promise<void> = Promise.resolve();
+
+  private scheduleAnalysis(): void {
+    clearTimeout(this.analysisTimer);
+    this.analysisTimer = setTimeout(() => {
+      this.analysisTimer = undefined;
+      this.analysing = this.analysing.then(() => (this.stopped ? undefined : analyzeAfterSync(this.clusterId)));
+    }, this.options.analysisDebounceMs);
   }
 
   private closeStreams(): void {
@@ -297,9 +306,11 @@ class ClusterWatcher implements ClusterWatch {
     this.closeStreams();
     clearTimeout(this.flushTimer);
     this.flushTimer = undefined;
+    clearTimeout(this.analysisTimer);
     await this.relisting?.catch(() => undefined);
     await Promise.allSettled([...this.loops]);
     await this.flushing;
+    await this.analysing;
     this.reader?.close();
   }
 
@@ -310,7 +321,7 @@ class ClusterWatcher implements ClusterWatch {
 
 /** Starts keeping a cluster's inventory current (full sync first, then watches). Resolves once watching. */
 export async function startClusterWatch(clusterId: string, options: ClusterWatchOptions = {}): Promise<ClusterWatch> {
-  const watcher = new ClusterWatcher(clusterId, { watchTimeoutSeconds: 300, flushIntervalMs: 250, ...options });
+  const watcher = new ClusterWatcher(clusterId, { watchTimeoutSeconds: 300, flushIntervalMs: 250, analysisDebounceMs: 2_000, ...options });
   await watcher.start();
   return watcher;
 }
