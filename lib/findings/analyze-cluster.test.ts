@@ -12,7 +12,7 @@ import { createTeam } from "@/lib/owners/teams";
 import { setupTestDatabase } from "@/lib/testing/database";
 import { acceptRisk, revokeRiskAcceptance } from "./accept-risk";
 import { analyzeCluster } from "./analyze-cluster";
-import { findingRules } from "./rules";
+import { findingRules, type FindingRule } from "./rules";
 
 const DAY = 86_400_000;
 const NOW = new Date("2026-11-27T00:00:00Z");
@@ -201,7 +201,7 @@ describe("analyzeCluster findings", () => {
 
   it("every finding carries its rule's severity and mappings", async () => {
     const findings = await database.prisma.finding.findMany({ where: { clusterId } });
-    const rules = new Map<string, (typeof findingRules)[number]>(findingRules.map((rule) => [rule.id, rule]));
+    const rules = new Map<string, FindingRule>(findingRules.map((rule) => [rule.id, rule]));
     for (const finding of findings) {
       const rule = rules.get(finding.type);
       expect(rule?.needsUsage).toBeUndefined();
