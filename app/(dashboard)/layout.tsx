@@ -8,6 +8,7 @@ export default async function DashboardLayout({ children }: { children: ReactNod
   const user = await requireUser();
   const nav = [
     { href: "/", label: "Overview", icon: "overview" as const, visible: can(user.role, "inventory:read") },
+    { href: "/identities", label: "Inventory", icon: "inventory" as const, visible: can(user.role, "inventory:read") },
     { href: "/clusters", label: "Clusters", icon: "clusters" as const, visible: can(user.role, "clusters:read") },
     { href: "/audit", label: "Audit trail", icon: "audit" as const, visible: can(user.role, "audit:read") },
     { href: "/admin/users", label: "Users", icon: "users" as const, visible: can(user.role, "users:read") },

@@ -1,100 +1,107 @@
 import type { Metadata } from "next";
 import Link from "next/link";
+import { AlertTriangle, KeyRound, ShieldAlert, UserX } from "lucide-react";
 import { requirePermission } from "@/lib/auth/session";
-import { listServiceAccounts, serviceAccountQuerySchema, serviceAccountsByNamespace } from "@/lib/inventory/service-accounts";
+import { getInventoryOverview } from "@/lib/inventory/overview";
 import { listClustersWithHistory } from "@/lib/clusters/queries";
 import { Card, EmptyState, PageHeader, Stat } from "@/components/ui/card";
 import { Badge, statusTone } from "@/components/ui/badge";
-import { Pagination } from "@/components/ui/pagination";
 import { timeAgo } from "@/components/ui/format";
-import { NamespaceBarChart } from "@/components/charts/namespace-bar-chart";
-import { ServiceAccountTable } from "@/components/inventory/service-account-table";
+import { queryString } from "@/components/ui/format-query";
+import { CredentialAgeChart, OwaspChart, OwnershipChart, SeverityChart, SyncTrendChart } from "@/components/charts/inventory-charts";
 
 export const metadata: Metadata = { title: "Overview" };
 
-const OWNER_ANNOTATION = "keyward.io/owner";
+const inventory = (params: Record<string, string | number | undefined>) => `/identities${queryString(params)}`;
 
-export default async function OverviewPage({ searchParams }: { searchParams: Promise<Record<string, string | undefined>> }) {
-  await requirePermission("inventory:read");
-  const params = await searchParams;
-  const query = serviceAccountQuerySchema.parse(params);
-  const [clusters, page, byNamespace] = await Promise.all([listClustersWithHistory(1), listServiceAccounts(query), serviceAccountsByNamespace()]);
+export default async function OverviewPage() {
+  const user = await requirePermission("inventory:read");
+  const [overview, clusters] = await Promise.all([getInventoryOverview(user), listClustersWithHistory(1)]);
   const now = new Date();
-  const identities = clusters.reduce((n, c) => n + c._count.identities, 0);
-  const keep = { q: query.q, namespace: query.namespace, sort: query.sort, dir: query.dir };
+  const critical = overview.bySeverity.filter((b) => b.severity === "critical" || b.severity === "high").reduce((n, b) => n + b.count, 0);
+  const stale = overview.credentialAge.filter((b) => b.key === "90-365d" || b.key === ">1y").reduce((n, b) => n + b.count, 0);
+  const lastSync = clusters.map((c) => c.lastSyncAt).filter((d): d is Date => !!d).sort((a, b) => a.getTime() - b.getTime()).at(-1) ?? null;
 
   return (
     <>
-      <PageHeader title="Overview" description="Service accounts synced from your clusters into Keyward." />
-      {clusters.length === 0 ? (
-        <EmptyState title="No cluster registered yet">
-          Register a cluster with a read-only sync credential (see the README), or start the demo with <code>npm run demo</code>.
+      <PageHeader
+        title="Overview"
+        description={user.role === "owner" ? "The non-human identities your teams own." : "Every non-human identity Keyward found in your clusters, and what is risky about them."}
+        action={
+          <Link href="/identities" className="rounded-md bg-brand-600 px-3 py-1.5 text-sm font-medium text-white hover:bg-brand-700">
+            Open the inventory
+          </Link>
+        }
+      />
+      {overview.total === 0 ? (
+        <EmptyState title={user.role === "owner" ? "No identity is assigned to your teams yet" : clusters.length ? "Nothing synced yet" : "No cluster registered yet"}>
+          {user.role === "owner" ? (
+            "Ask your security team to assign your team as the owner of its service accounts, or to annotate them with keyward.io/owner."
+          ) : clusters.length ? (
+            <>
+              Run a sync from the <Link href="/clusters" className="text-brand-600 underline">Clusters</Link> page.
+            </>
+          ) : (
+            <>
+              Register a cluster on the <Link href="/clusters" className="text-brand-600 underline">Clusters</Link> page, or start the demo with <code>npm run demo</code>.
+            </>
+          )}
         </EmptyState>
       ) : (
         <>
-          <div className="grid grid-cols-1 gap-4 md:grid-cols-3">
-            <Stat label="Clusters" value={clusters.length} hint={clusters.map((c) => c.name).join(", ")} />
-            <Stat label="Service accounts" value={<span data-testid="sa-total">{identities}</span>} hint="live in the last sync" />
-            <Stat
-              label="Last sync"
-              value={timeAgo(clusters.map((c) => c.lastSyncAt).filter(Boolean).sort().at(-1) ?? null, now)}
-              hint={
-                <span className="flex flex-wrap gap-1">
-                  {clusters.map((c) => (
-                    <Badge key={c.id} tone={statusTone[c.status]}>
-                      {c.name}: {c.status}
-                    </Badge>
-                  ))}
-                </span>
-              }
-            />
+          <div className="grid grid-cols-1 gap-4 md:grid-cols-2 xl:grid-cols-4">
+            <Link href="/identities">
+              <Stat label="Identities" value={<span data-testid="identity-total">{overview.total}</span>} hint={`live, in ${clusters.length || "your"} cluster${clusters.length === 1 ? "" : "s"}`} />
+            </Link>
+            <Link href={inventory({ severity: "high" })}>
+              <Stat label="High or critical risk" value={<span className="flex items-center gap-2"><ShieldAlert className="h-5 w-5 text-red-600" aria-hidden />{critical}</span>} hint="with an open, unaccepted finding" />
+            </Link>
+            <Link href={inventory({ owner: "unowned" })}>
+              <Stat label="Unowned" value={<span className="flex items-center gap-2"><UserX className="h-5 w-5 text-amber-600" aria-hidden />{overview.unowned}</span>} hint="nobody is accountable for these" />
+            </Link>
+            <Link href={inventory({ hasLegacyToken: "true" })}>
+              <Stat label="Legacy tokens" value={<span className="flex items-center gap-2"><KeyRound className="h-5 w-5 text-amber-600" aria-hidden />{overview.withLegacyToken}</span>} hint={`${stale} identities with credentials older than 90 days`} />
+            </Link>
           </div>
           <div className="mt-6 grid grid-cols-1 gap-6 xl:grid-cols-3">
-            <Card title="Service accounts by namespace" className="xl:col-span-1">
-              {byNamespace.length ? <NamespaceBarChart data={byNamespace} /> : <EmptyState title="Nothing synced yet">Run a sync from the Clusters page.</EmptyState>}
+            <Card title="Identities by risk">
+              <SeverityChart data={overview.bySeverity.map((b) => ({ ...b, href: b.severity === "none" ? undefined : inventory({ severity: b.severity }) }))} />
             </Card>
-            <Card
-              title={`Service accounts (${page.total})`}
-              className="xl:col-span-2"
-              action={
-                <form className="flex gap-2" role="search">
-                  <input type="hidden" name="sort" value={query.sort} />
-                  <input type="hidden" name="dir" value={query.dir} />
-                  <input
-                    name="q"
-                    defaultValue={query.q}
-                    placeholder="Search name or namespace"
-                    aria-label="Search service accounts"
-                    className="w-56 rounded-md border border-slate-300 px-2 py-1 text-sm"
-                  />
-                  <button className="rounded-md bg-slate-800 px-3 py-1 text-sm text-white">Search</button>
-                </form>
-              }
-            >
-              {page.rows.length ? (
-                <>
-                  <ServiceAccountTable
-                    now={now}
-                    sort={query.sort}
-                    dir={query.dir}
-                    params={keep}
-                    rows={page.rows.map((r) => {
-                      const owner = (r.annotations as Record<string, string> | null)?.[OWNER_ANNOTATION];
-                      return { ...r, cluster: r.cluster.name, owner: owner ?? null };
-                    })}
-                  />
-                  <Pagination page={query.page} pageSize={query.pageSize} total={page.total} params={keep} />
-                </>
+            <Card title="Credential age">
+              <CredentialAgeChart
+                data={overview.credentialAge.map((b) => ({ label: b.label, count: b.count, href: b.minDays !== undefined && b.minDays > 0 ? inventory({ credentialAgeDays: b.minDays, sort: "credentialAge", dir: "desc" }) : undefined }))}
+              />
+            </Card>
+            <Card title="Ownership">
+              <OwnershipChart owned={overview.owned} unowned={overview.unowned} hrefs={{ unowned: inventory({ owner: "unowned" }) }} />
+            </Card>
+            <Card title="Open findings by OWASP NHI Top 10 category" className="xl:col-span-2">
+              {overview.findingsByOwasp.length ? (
+                <OwaspChart data={overview.findingsByOwasp} />
               ) : (
-                <EmptyState title="No service account matches">
-                  {query.q ? (
-                    <>
-                      Nothing matches “{query.q}”. <Link href="/" className="text-brand-600 underline">Clear the search</Link>.
-                    </>
-                  ) : (
-                    "Run a sync from the Clusters page."
-                  )}
-                </EmptyState>
+                <EmptyState title="No open finding">Nothing risky is open, or every open risk has been accepted.</EmptyState>
+              )}
+            </Card>
+            <Card title="Clusters">
+              <ul className="space-y-2 text-sm">
+                {clusters.map((c) => (
+                  <li key={c.id} className="flex items-center justify-between gap-2">
+                    <Link href={`/clusters/${c.id}`} className="font-medium text-brand-700 hover:underline">{c.name}</Link>
+                    <span className="flex items-center gap-2 text-slate-500">
+                      {timeAgo(c.lastSyncAt, now)} <Badge tone={statusTone[c.status]}>{c.status}</Badge>
+                    </span>
+                  </li>
+                ))}
+              </ul>
+              <p className="mt-3 text-xs text-slate-500">Last sync {timeAgo(lastSync, now)}</p>
+            </Card>
+            <Card title="Trend across syncs" className="xl:col-span-3">
+              {overview.trend.length > 1 ? (
+                <SyncTrendChart data={overview.trend.map((t) => ({ label: `${t.at.toISOString().slice(5, 16).replace("T", " ")} ${t.cluster}`, identities: t.identities, openFindings: t.openFindings }))} />
+              ) : (
+                <p className="flex items-center gap-2 text-sm text-slate-600">
+                  <AlertTriangle className="h-4 w-4 text-slate-400" aria-hidden /> The trend appears after the second successful sync.
+                </p>
               )}
             </Card>
           </div>

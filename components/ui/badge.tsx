@@ -25,3 +25,15 @@ export const statusTone: Record<string, Tone> = {
   failure: "red",
   error: "red",
 };
+
+export const severityTone: Record<string, Tone> = { critical: "red", high: "red", medium: "amber", low: "blue", info: "gray" };
+
+/** A finding's or identity's severity; "none" when it has no open finding. */
+export function SeverityBadge({ severity }: { severity: string | null }) {
+  if (!severity) return <Badge tone="green">none</Badge>;
+  return (
+    <span data-severity={severity} className={severity === "critical" ? "font-semibold" : undefined}>
+      <Badge tone={severityTone[severity] ?? "gray"}>{severity}</Badge>
+    </span>
+  );
+}

@@ -6,6 +6,8 @@ import { Card, EmptyState, PageHeader } from "@/components/ui/card";
 import { Badge, statusTone } from "@/components/ui/badge";
 import { formatDateTime, formatDuration, timeAgo } from "@/components/ui/format";
 import { SyncButton } from "@/components/clusters/sync-button";
+import { RegisterClusterForm } from "@/components/clusters/register-cluster-form";
+import Link from "next/link";
 
 export const metadata: Metadata = { title: "Clusters" };
 
@@ -14,11 +16,19 @@ export default async function ClustersPage() {
   const clusters = await listClustersWithHistory(10);
   const now = new Date();
   const maySync = can(user.role, "clusters:sync");
+  const mayManage = can(user.role, "clusters:manage");
   return (
     <>
       <PageHeader title="Clusters" description="Registered clusters, Keyward's credentials for them, and their sync history." />
+      {mayManage ? (
+        <div className="mb-6">
+          <RegisterClusterForm />
+        </div>
+      ) : null}
       {clusters.length === 0 ? (
-        <EmptyState title="No cluster registered yet">Start the demo with <code>npm run demo</code>, or register one (see the README).</EmptyState>
+        <EmptyState title="No cluster registered yet">
+          {mayManage ? "Register one above with a read-only sync credential (deploy/keyward-sync.yaml)," : "Ask an administrator to register one,"} or start the demo with <code>npm run demo</code>.
+        </EmptyState>
       ) : (
         <div className="space-y-6">
           {clusters.map((c) => (
@@ -26,7 +36,7 @@ export default async function ClustersPage() {
               key={c.id}
               title={
                 <span className="flex items-center gap-2">
-                  {c.name} <Badge tone={statusTone[c.status]}>{c.status}</Badge>
+                  <Link href={`/clusters/${c.id}`} className="hover:underline">{c.name}</Link> <Badge tone={statusTone[c.status]}>{c.status}</Badge>
                 </span>
               }
               action={maySync ? <SyncButton clusterId={c.id} clusterName={c.name} /> : null}
@@ -37,7 +47,7 @@ export default async function ClustersPage() {
                   <dd className="font-mono text-xs">{c.apiServerUrl}</dd>
                 </div>
                 <div>
-                  <dt className="text-slate-500">Service accounts</dt>
+                  <dt className="text-slate-500">Identities</dt>
                   <dd>{c._count.identities}</dd>
                 </div>
                 <div>

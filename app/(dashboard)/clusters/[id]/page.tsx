@@ -1,0 +1,123 @@
+import type { Metadata } from "next";
+import Link from "next/link";
+import { notFound } from "next/navigation";
+import { ArrowLeft } from "lucide-react";
+import { requirePermission } from "@/lib/auth/session";
+import { can } from "@/lib/auth/permissions";
+import { getClusterDetail, totalSyncedObjects } from "@/lib/clusters/queries";
+import { Card, PageHeader, Stat } from "@/components/ui/card";
+import { Badge, statusTone } from "@/components/ui/badge";
+import { formatDateTime, formatDuration, timeAgo } from "@/components/ui/format";
+import { SyncButton } from "@/components/clusters/sync-button";
+import { TestConnection } from "@/components/clusters/test-connection";
+import { SyncRunsChart } from "@/components/charts/inventory-charts";
+
+export const metadata: Metadata = { title: "Cluster" };
+
+export default async function ClusterPage({ params, searchParams }: { params: Promise<{ id: string }>; searchParams: Promise<{ registered?: string }> }) {
+  const user = await requirePermission("clusters:read");
+  const { id } = await params;
+  const cluster = await getClusterDetail(id);
+  if (!cluster) notFound();
+  const justRegistered = (await searchParams).registered === "1";
+  const now = new Date();
+  const runs = cluster.syncRuns;
+  const succeeded = runs.filter((r) => r.status === "succeeded");
+  const identities = cluster.identitiesByKind.reduce((n, k) => n + k.count, 0);
+  const lastRun = runs[0];
+
+  return (
+    <>
+      <Link href="/clusters" className="mb-3 inline-flex items-center gap-1 text-sm text-slate-600 hover:underline">
+        <ArrowLeft className="h-4 w-4" aria-hidden /> Clusters
+      </Link>
+      <PageHeader
+        title={cluster.name}
+        description={
+          <span className="flex flex-wrap items-center gap-2">
+            <Badge tone={statusTone[cluster.status]}>{cluster.status}</Badge>
+            <span className="font-mono text-xs">{cluster.apiServerUrl}</span>
+            {cluster.credentials.map((c) => (
+              <Badge key={c.purpose} tone={c.purpose === "sync" ? "blue" : "amber"}>
+                {c.purpose}: {c.authType}
+              </Badge>
+            ))}
+          </span>
+        }
+        action={can(user.role, "clusters:sync") ? <SyncButton clusterId={cluster.id} clusterName={cluster.name} /> : null}
+      />
+      {justRegistered ? (
+        <p role="status" className="mb-4 rounded-md bg-emerald-50 px-3 py-2 text-sm text-emerald-800">
+          Registered. Test the connection, then run the first sync.
+        </p>
+      ) : null}
+      {cluster.statusMessage ? <p className="mb-4 rounded-md bg-red-50 px-3 py-2 text-sm text-red-700">{cluster.statusMessage}</p> : null}
+      <div className="grid grid-cols-1 gap-4 md:grid-cols-4">
+        <Link href={`/identities?cluster=${encodeURIComponent(cluster.name)}`}>
+          <Stat label="Identities" value={identities} hint={cluster.identitiesByKind.map((k) => `${k.count} ${k.kind}`).join(", ") || "none synced yet"} />
+        </Link>
+        <Stat label="Open findings" value={cluster.openFindings} />
+        <Stat label="Last sync" value={timeAgo(cluster.lastSyncAt, now)} hint={lastRun ? `${lastRun.status}, ${formatDuration(lastRun.durationMs)}` : "never"} />
+        <Stat
+          label="Success rate"
+          value={runs.length ? `${Math.round((succeeded.length / runs.length) * 100)}%` : "—"}
+          hint={`of the last ${runs.length} syncs`}
+        />
+      </div>
+      {can(user.role, "clusters:manage") ? (
+        <Card title="Connection" className="mt-6">
+          <TestConnection clusterId={cluster.id} clusterName={cluster.name} />
+        </Card>
+      ) : null}
+      <Card title="Sync durations and objects" className="mt-6">
+        {runs.length ? (
+          <SyncRunsChart
+            data={[...runs].reverse().map((r) => ({
+              label: r.startedAt.toISOString().slice(5, 16).replace("T", " "),
+              seconds: r.durationMs === null ? null : r.durationMs / 1000,
+              objects: totalSyncedObjects(r.counts),
+              failed: r.status === "failed",
+            }))}
+          />
+        ) : (
+          <p className="text-sm text-slate-600">No sync yet{can(user.role, "clusters:sync") ? ": press Sync now." : "."}</p>
+        )}
+      </Card>
+      <Card title="Sync history" className="mt-6">
+        {runs.length === 0 ? (
+          <p className="text-sm text-slate-600">No sync yet.</p>
+        ) : (
+          <table className="min-w-full text-sm" data-testid="sync-history">
+            <thead className="text-xs text-slate-500">
+              <tr>
+                <th className="py-1 text-left font-medium">Started</th>
+                <th className="py-1 text-left font-medium">Trigger</th>
+                <th className="py-1 text-left font-medium">Status</th>
+                <th className="py-1 text-left font-medium">Duration</th>
+                <th className="py-1 text-left font-medium">Objects</th>
+              </tr>
+            </thead>
+            <tbody className="divide-y divide-slate-100">
+              {runs.map((run) => (
+                <tr key={run.id} className="align-top">
+                  <td className="py-1.5 whitespace-nowrap">{formatDateTime(run.startedAt)}</td>
+                  <td className="py-1.5">{run.trigger}</td>
+                  <td className="py-1.5">
+                    <Badge tone={statusTone[run.status]}>{run.status}</Badge>
+                    {run.error ? <span className="mt-1 block max-w-xl text-xs text-red-700">{run.error}</span> : null}
+                  </td>
+                  <td className="py-1.5">{formatDuration(run.durationMs)}</td>
+                  <td className="py-1.5 text-xs text-slate-600">
+                    {Object.entries((run.counts ?? {}) as Record<string, number>)
+                      .map(([k, v]) => `${v} ${k}`)
+                      .join(", ") || "—"}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        )}
+      </Card>
+    </>
+  );
+}
