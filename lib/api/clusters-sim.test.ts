@@ -6,6 +6,7 @@ import { startKubeSim, type KubeSim } from "@/lib/kube-sim";
 import { setupTestDatabase } from "@/lib/testing/database";
 import { createApiToken } from "@/lib/auth/api-tokens";
 import { issueSyncToken } from "@/lib/demo/connect-cluster";
+import { closeJobQueue, startJobWorkers } from "@/lib/jobs";
 import * as clustersRoute from "@/app/api/v1/clusters/route";
 import * as testRoute from "@/app/api/v1/clusters/[id]/test/route";
 import * as syncRoute from "@/app/api/v1/clusters/[id]/sync/route";
@@ -22,6 +23,7 @@ beforeAll(async () => {
   ({ token: writeToken } = await createApiToken(database.prisma, { name: "automation", scope: "write", expiresAt: new Date(Date.now() + 86400e3), createdById: admin.id }));
 });
 afterAll(async () => {
+  await closeJobQueue();
   await sim?.stop();
 });
 
@@ -67,8 +69,17 @@ describe("clusters over the API against the simulator", () => {
     expect(credentials.find((c) => c.purpose === "sync")).toMatchObject({ writes: false, warnings: [], subject: { username: "system:serviceaccount:keyward-system:keyward-sync" } });
     expect(credentials.find((c) => c.purpose === "remediation")).toMatchObject({ writes: true });
 
-    const synced = await post(syncRoute.POST, `/clusters/${id}/sync`, id);
-    expect(synced).toMatchObject({ status: 200, body: { ok: true, counts: expect.any(Object) } });
+    const queued = await post(syncRoute.POST, `/clusters/${id}/sync`, id);
+    expect(queued).toMatchObject({ status: 202, body: { jobId: expect.any(String), status: "queued" } });
+    // What `npm run worker` does, in this process: pick the job up and sync.
+    const workers = await startJobWorkers({ watch: false, pollingIntervalSeconds: 0.5, log: () => undefined });
+    try {
+      await expect
+        .poll(async () => (await database.prisma.syncRun.findFirst({ where: { clusterId: id, status: { not: "running" } } }))?.status, { timeout: 30_000, interval: 250 })
+        .toBe("succeeded");
+    } finally {
+      await workers.stop();
+    }
 
     const runs = await syncRunsRoute.GET(new Request(`http://keyward.test/api/v1/clusters/${id}/sync-runs`, { headers: { authorization: `Bearer ${writeToken}` } }), {
       params: Promise.resolve({ id }),

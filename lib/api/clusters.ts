@@ -3,7 +3,7 @@ import { registerCluster, registerClusterInput } from "@/lib/clusters/register-c
 import { listClustersWithHistory } from "@/lib/clusters/queries";
 import { testClusterConnection } from "@/lib/clusters/test-connection";
 import { clusterInputFromKubeconfig, KubeconfigError } from "@/lib/k8s/kubeconfig";
-import { syncCluster } from "@/lib/sync/sync-cluster";
+import { enqueueClusterSync } from "@/lib/jobs";
 import type { PrismaClient } from "@/lib/db";
 import { ApiError } from "./errors";
 import { endpoint } from "./route";
@@ -122,12 +122,13 @@ export const syncNowEndpoint = endpoint({
   name: "cluster.sync",
   permission: "clusters:sync",
   params: clusterIdParams,
+  successStatus: 202,
   target: ({ params }) => ({ type: "cluster", id: params.id }),
   async handler({ params, db }) {
     await requireCluster(db, params.id);
-    const outcome = await syncCluster(params.id, "manual");
-    if (!outcome.ok) throw new ApiError("upstream_failed", `Sync failed: ${outcome.error}`);
-    return outcome;
+    // The worker runs it (npm run worker); a sync already queued for this cluster is reused, not doubled.
+    const jobId = await enqueueClusterSync(params.id, "manual");
+    return { jobId, status: "queued" as const, syncRuns: `/api/v1/clusters/${params.id}/sync-runs` };
   },
 });
 

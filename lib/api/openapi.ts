@@ -162,7 +162,11 @@ const connectionTestResponseSchema = z.object({
   ),
 });
 
-const syncOutcomeSchema = z.object({ ok: z.literal(true), syncRunId: z.string(), counts: z.record(z.string(), z.unknown()), durationMs: z.number() });
+const syncQueuedSchema = z.object({
+  jobId: z.string(),
+  status: z.literal("queued"),
+  syncRuns: z.string().describe("where the run appears once a worker has picked it up"),
+});
 
 export const syncRunsResponseSchema = z.object({ items: z.array(syncRunSchema.extend({ finishedAt: nullableDate })) });
 
@@ -274,7 +278,14 @@ export function openApiDocument(): JsonSchema {
         post: operation({ summary: "Test each stored credential (who it is, what it can and cannot do)", scope: "write", params: clusterIdParams, response: connectionTestResponseSchema, errors: [404] }),
       },
       "/clusters/{id}/sync": {
-        post: operation({ summary: "Sync the cluster now", scope: "write", params: clusterIdParams, response: syncOutcomeSchema, errors: [404, 502] }),
+        post: operation({
+          summary: "Queue a full sync now (a sync already queued for the cluster is reused)",
+          scope: "write",
+          params: clusterIdParams,
+          response: syncQueuedSchema,
+          status: 202,
+          errors: [404],
+        }),
       },
       "/clusters/{id}/sync-runs": {
         get: operation({ summary: "The cluster's sync history, newest first", scope: "read", params: clusterIdParams, query: syncRunsQuery, response: syncRunsResponseSchema, errors: [404] }),
