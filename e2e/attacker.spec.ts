@@ -1,8 +1,11 @@
 import { expect, test, type Page } from "@playwright/test";
 import { signIn } from "./helpers";
 
+// Counted on the demo cluster's own page: other tests register and sync other clusters in parallel.
 async function syncRunCount(page: Page): Promise<number> {
   await page.goto("/clusters");
+  await page.getByRole("link", { name: "demo", exact: true }).first().click();
+  await expect(page.getByRole("heading", { name: "demo", exact: true })).toBeVisible();
   return page.getByTestId("sync-history").locator("tbody tr").count();
 }
 

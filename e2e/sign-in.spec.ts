@@ -30,7 +30,7 @@ for (const role of ["admin", "security", "auditor"] as const) {
     const table = page.getByTestId("identities");
     await expect(table).toBeVisible();
     // The demo cluster's kube-system has a `default` service account, created by the simulator's controller.
-    await page.getByLabel("Search").fill("kube-system");
+    await page.getByRole("textbox", { name: "Search" }).fill("kube-system");
     await page.getByRole("button", { name: "Apply filters" }).click();
     await expect(page).toHaveURL(/q=kube-system/);
     await expect(table.getByRole("row", { name: /kube-system\s+default\b/ })).toBeVisible();

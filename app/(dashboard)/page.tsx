@@ -12,6 +12,7 @@ import { CredentialAgeChart, OwaspChart, OwnershipChart, SeverityChart, SyncTren
 
 export const metadata: Metadata = { title: "Overview" };
 
+// Links here do not prefetch: each prefetch would run inventory queries for a page the user may never open.
 const inventory = (params: Record<string, string | number | undefined>) => `/identities${queryString(params)}`;
 
 export default async function OverviewPage() {
@@ -28,7 +29,7 @@ export default async function OverviewPage() {
         title="Overview"
         description={user.role === "owner" ? "The non-human identities your teams own." : "Every non-human identity Keyward found in your clusters, and what is risky about them."}
         action={
-          <Link href="/identities" className="rounded-md bg-brand-600 px-3 py-1.5 text-sm font-medium text-white hover:bg-brand-700">
+          <Link prefetch={false} href="/identities" className="rounded-md bg-brand-600 px-3 py-1.5 text-sm font-medium text-white hover:bg-brand-700">
             Open the inventory
           </Link>
         }
@@ -39,27 +40,27 @@ export default async function OverviewPage() {
             "Ask your security team to assign your team as the owner of its service accounts, or to annotate them with keyward.io/owner."
           ) : clusters.length ? (
             <>
-              Run a sync from the <Link href="/clusters" className="text-brand-600 underline">Clusters</Link> page.
+              Run a sync from the <Link prefetch={false} href="/clusters" className="text-brand-600 underline">Clusters</Link> page.
             </>
           ) : (
             <>
-              Register a cluster on the <Link href="/clusters" className="text-brand-600 underline">Clusters</Link> page, or start the demo with <code>npm run demo</code>.
+              Register a cluster on the <Link prefetch={false} href="/clusters" className="text-brand-600 underline">Clusters</Link> page, or start the demo with <code>npm run demo</code>.
             </>
           )}
         </EmptyState>
       ) : (
         <>
           <div className="grid grid-cols-1 gap-4 md:grid-cols-2 xl:grid-cols-4">
-            <Link href="/identities">
+            <Link prefetch={false} href="/identities">
               <Stat label="Identities" value={<span data-testid="identity-total">{overview.total}</span>} hint={`live, in ${clusters.length || "your"} cluster${clusters.length === 1 ? "" : "s"}`} />
             </Link>
-            <Link href={inventory({ severity: "high" })}>
+            <Link prefetch={false} href={inventory({ severity: "high" })}>
               <Stat label="High or critical risk" value={<span className="flex items-center gap-2"><ShieldAlert className="h-5 w-5 text-red-600" aria-hidden />{critical}</span>} hint="with an open, unaccepted finding" />
             </Link>
-            <Link href={inventory({ owner: "unowned" })}>
+            <Link prefetch={false} href={inventory({ owner: "unowned" })}>
               <Stat label="Unowned" value={<span className="flex items-center gap-2"><UserX className="h-5 w-5 text-amber-600" aria-hidden />{overview.unowned}</span>} hint="nobody is accountable for these" />
             </Link>
-            <Link href={inventory({ hasLegacyToken: "true" })}>
+            <Link prefetch={false} href={inventory({ hasLegacyToken: "true" })}>
               <Stat label="Legacy tokens" value={<span className="flex items-center gap-2"><KeyRound className="h-5 w-5 text-amber-600" aria-hidden />{overview.withLegacyToken}</span>} hint={`${stale} identities with credentials older than 90 days`} />
             </Link>
           </div>
@@ -86,7 +87,7 @@ export default async function OverviewPage() {
               <ul className="space-y-2 text-sm">
                 {clusters.map((c) => (
                   <li key={c.id} className="flex items-center justify-between gap-2">
-                    <Link href={`/clusters/${c.id}`} className="font-medium text-brand-700 hover:underline">{c.name}</Link>
+                    <Link prefetch={false} href={`/clusters/${c.id}`} className="font-medium text-brand-700 hover:underline">{c.name}</Link>
                     <span className="flex items-center gap-2 text-slate-500">
                       {timeAgo(c.lastSyncAt, now)} <Badge tone={statusTone[c.status]}>{c.status}</Badge>
                     </span>
