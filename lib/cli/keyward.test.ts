@@ -1,0 +1,104 @@
+import { execFile } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { KubeConfig } from "@kubernetes/client-node";
+import { parse, stringify } from "yaml";
+import { startKubeSim, type KubeSim } from "@/lib/kube-sim";
+import { setupTestDatabase } from "@/lib/testing/database";
+import { hashApiToken } from "@/lib/auth/api-tokens";
+import { verifyPassword } from "@/lib/auth/password";
+import { issueSyncToken } from "@/lib/demo/connect-cluster";
+
+// Each command is a real child process, as an operator runs it; independent ones run side by side to keep this fast.
+const database = setupTestDatabase();
+const secretKey = randomBytes(32).toString("base64");
+const tsx = path.resolve(import.meta.dirname, "../../node_modules/.bin/tsx");
+const cli = path.resolve(import.meta.dirname, "keyward.ts");
+const dir = mkdtempSync(path.join(tmpdir(), "keyward-cli-"));
+let sim: KubeSim;
+
+function keyward(args: string[], env: Record<string, string | undefined> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(
+      tsx,
+      [cli, ...args],
+      { env: { ...process.env, DATABASE_URL: process.env.DATABASE_URL, KEYWARD_SECRET_KEY: secretKey, ...env }, timeout: 90_000 },
+      (error, stdout, stderr) => resolve({ code: error ? (typeof error.code === "number" ? error.code : -1) : 0, stdout, stderr }),
+    );
+  });
+}
+
+beforeAll(async () => {
+  sim = await startKubeSim({ port: 0 });
+});
+afterAll(async () => {
+  await sim?.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe("keyward CLI", () => {
+  it("fails with one clear line and a non-zero exit", { timeout: 120_000 }, async () => {
+    const [unknown, noAdmin, noKey] = await Promise.all([
+      keyward(["bogus", "thing"]),
+      keyward(["token", "create", "--name", "ci", "--scope", "read", "--expires", "30d"]),
+      keyward(["cluster", "add", "--name", "x", "--kubeconfig", "/nonexistent"], { KEYWARD_SECRET_KEY: "" }),
+    ]);
+    for (const result of [unknown, noAdmin, noKey]) {
+      expect(result.code).toBe(1);
+      expect(result.stdout).toBe("");
+      expect(result.stderr.trim().split("\n")).toHaveLength(1);
+    }
+    expect(unknown.stderr).toMatch(/^keyward: unknown command "bogus thing"/);
+    expect(noAdmin.stderr).toMatch(/no admin user yet/);
+    expect(noKey.stderr).toMatch(/KEYWARD_SECRET_KEY is not set/);
+    expect(await database.prisma.apiToken.count()).toBe(0);
+  });
+
+  it("bootstraps: an admin, a token shown once, revocation; a cluster from a kubeconfig, synced and listed", { timeout: 180_000 }, async () => {
+    const adminKubeconfig = sim.adminKubeconfig();
+    const kc = new KubeConfig();
+    kc.loadFromString(adminKubeconfig);
+    const document = parse(adminKubeconfig) as { users: object[] };
+    document.users.push({ name: "keyward-sync", user: { token: await issueSyncToken(kc, 3600) } });
+    const kubeconfigFile = path.join(dir, "config");
+    writeFileSync(kubeconfigFile, stringify(document));
+
+    const [user, added] = await Promise.all([
+      keyward(["user", "create", "--email", "Root@Example.test", "--name", "Root", "--role", "admin"]),
+      keyward(["cluster", "add", "--name", "sim", "--kubeconfig", kubeconfigFile, "--user", "keyward-sync"]),
+    ]);
+    expect(user).toMatchObject({ code: 0, stdout: expect.stringMatching(/^user root@example\.test \(admin\)/) });
+    const password = /password: (\S+)/.exec(user.stdout)?.[1] ?? "";
+    const stored = await database.prisma.user.findUniqueOrThrow({ where: { email: "root@example.test" } });
+    expect(await verifyPassword(password, stored.passwordHash ?? "")).toBe(true);
+    expect(added).toMatchObject({ code: 0, stdout: expect.stringMatching(/^cluster sim registered .*credentials: sync\)/) });
+
+    const [token, synced] = await Promise.all([
+      keyward(["token", "create", "--name", "terraform", "--scope", "write", "--expires", "30d"]),
+      keyward(["cluster", "sync", "sim", "--wait"]),
+    ]);
+    expect(token.code).toBe(0);
+    const plaintext = token.stdout.trim();
+    expect(plaintext).toMatch(/^kw_[A-Za-z0-9_-]{43}$/);
+    expect(token.stderr).toMatch(/shown once/);
+    const row = await database.prisma.apiToken.findUniqueOrThrow({ where: { tokenHash: hashApiToken(plaintext) } });
+    expect(row).toMatchObject({ name: "terraform", scope: "write", createdById: stored.id, revokedAt: null });
+    expect(synced).toMatchObject({ code: 0, stdout: expect.stringMatching(/^synced sim in \d+ ms: .*serviceaccounts \d+/) });
+
+    const [revoked, listed, clusters] = await Promise.all([
+      keyward(["token", "revoke", row.id]),
+      keyward(["token", "list"]),
+      keyward(["cluster", "list"]),
+    ]);
+    expect(revoked).toMatchObject({ code: 0, stdout: expect.stringMatching(new RegExp(`^revoked ${row.id} "terraform"`)) });
+    expect((await database.prisma.apiToken.findUniqueOrThrow({ where: { id: row.id } })).revokedAt).toBeInstanceOf(Date);
+    expect(listed.stdout).toContain(`${row.id}\tterraform\twrite`);
+    expect(listed.stdout).not.toContain(plaintext);
+    expect(clusters.stdout).toMatch(/^sim\t\S+\thttps:\/\/.*\tlast sync 20\d\d-.*\t\d+ identities/);
+    const audit = await database.prisma.auditLogEntry.findMany({ where: { actorLabel: "cli" }, select: { action: true } });
+    expect(audit.map((a) => a.action).sort()).toEqual(["cluster.register", "token.create", "token.revoke", "user.create"]);
+  });
+});
