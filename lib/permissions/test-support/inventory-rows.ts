@@ -95,8 +95,8 @@ export async function insertKubeObjects(
     where: { clusterId, kind: "ServiceAccount" },
     select: { id: true, namespace: true, name: true },
   });
-  const identityIdOf = (namespace: string, name: string) =>
-    identities.find((identity) => identity.namespace === namespace && identity.name === name)?.id ?? null;
+  const identityIds = new Map(identities.map((identity) => [`${identity.namespace}/${identity.name}`, identity.id]));
+  const identityIdOf = (namespace: string, name: string) => identityIds.get(`${namespace}/${name}`) ?? null;
   await db.credential.createMany({
     data: of("Secret")
       .filter((secret) => secret.type === LEGACY_TOKEN_TYPE)
