@@ -41,13 +41,11 @@ export async function whoCan(db: PrismaClient, query: WhoCanQuery): Promise<{ su
       where: { clusterId: cluster.id, deletedAt: null, username: { in: grants.map(({ subject }) => usernameOf(subject)) } },
       select: { id: true, kind: true, username: true },
     });
+    // A Group subject maps to a Group identity; a User or SA subject to the non-group identity of that username.
+    const identityByKey = new Map(identities.map((identity) => [`${identity.kind === "Group"}\u0000${identity.username}`, identity]));
     for (const { subject, via } of grants) {
       const username = usernameOf(subject);
-      // A Group subject maps to a Group identity; a User subject to a User or certificate user of that name.
-      const identity = identities.find(
-        (candidate) =>
-          candidate.username === username && (subject.kind === "Group") === (candidate.kind === "Group"),
-      );
+      const identity = identityByKey.get(`${subject.kind === "Group"}\u0000${username}`);
       subjects.push({
         kind: subject.kind,
         namespace: subject.namespace ?? "",
