@@ -18,6 +18,8 @@ export interface ApiPrincipal {
   /** A token is not a person: it sees what its role sees (every identity), never one team's share. */
   user: SessionUser;
   via: "apiToken" | "session";
+  /** Set for API tokens only: sessions are limited by their role alone. */
+  scope?: "read" | "write";
 }
 
 // A read token may do what an auditor may; a write token what a security engineer may (never manage users or tokens).
@@ -101,6 +103,7 @@ async function authenticate(db: PrismaClient, request: Request, resolveSession: 
     const role = roleForScope[token.scope];
     return {
       via: "apiToken",
+      scope: token.scope,
       actor: { type: "apiToken", id: token.id, label: token.name },
       user: { id: `apiToken:${token.id}`, email: "", name: token.name, role },
     };
@@ -154,7 +157,7 @@ export async function handleApiRequest<P extends z.ZodType, Q extends z.ZodType,
   let target: { type: string; id: string } | undefined;
   try {
     principal = await authenticate(db, request, resolveSession);
-    if (principal.via === "apiToken" && isWrite && principal.user.role === roleForScope.read) {
+    if (isWrite && principal.scope === "read") {
       throw new ApiError("forbidden", "This API token has the read scope; this request needs the write scope.");
     }
     if (!can(principal.user.role, def.permission)) throw new ApiError("forbidden", "Your role does not allow this.");
