@@ -1,7 +1,8 @@
 /**
  * `npm run demo`: Keyward on its embedded default, end to end and real. Starts the embedded Postgres (or uses
  * DATABASE_URL), migrates it, starts the Kubernetes API simulator with a demo cluster, connects Keyward to it
- * with the read-only identity from deploy/, syncs it, seeds one user per role, and serves the dashboard.
+ * with the read-only identity from deploy/, syncs it, seeds one user per role, runs the job worker (scheduled syncs
+ * and watches) and serves the dashboard.
  */
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
@@ -65,6 +66,7 @@ async function main() {
   const { syncCluster } = await import("@/lib/sync/sync-cluster");
   const { upsertUser } = await import("@/lib/auth/users");
   const { issueSyncToken } = await import("./connect-cluster");
+  const { startJobWorkers } = await import("@/lib/jobs");
 
   const database = process.env.DATABASE_URL
     ? await resolveDatabase()
@@ -87,6 +89,8 @@ async function main() {
   log(`synced cluster "demo": ${Object.entries(outcome.counts).map(([k, v]) => `${v} ${k}`).join(", ")} in ${outcome.durationMs} ms`);
 
   for (const u of demoUsers) await upsertUser({ ...u, password: demoPassword ?? secrets.passwords[u.email]! });
+  // The demo process is also the worker: scheduled and on-demand syncs, and watches that keep the inventory current.
+  const workers = await startJobWorkers({ log: (message) => log(`worker: ${message}`) });
 
   const port = args.port;
   const nextBin = path.join(repoRoot, "node_modules/next/dist/bin/next");
@@ -106,6 +110,7 @@ async function main() {
     if (stopping) return;
     stopping = true;
     next.kill("SIGTERM");
+    await workers.stop();
     await sim.stop();
     await database.stop();
     process.exit(code);
