@@ -30,9 +30,12 @@ for (const role of ["admin", "security", "auditor"] as const) {
     const table = page.getByTestId("identities");
     await expect(table).toBeVisible();
     // The demo cluster's kube-system has a `default` service account, created by the simulator's controller.
+    // Other tests register the same simulator under other names: look at the demo cluster.
+    await page.getByRole("combobox", { name: "Cluster" }).selectOption("demo");
     await page.getByRole("textbox", { name: "Search" }).fill("kube-system");
     await page.getByRole("button", { name: "Apply filters" }).click();
     await expect(page).toHaveURL(/q=kube-system/);
+    await expect(page).toHaveURL(/cluster=demo/);
     await expect(table.getByRole("row", { name: /kube-system\s+default\b/ })).toBeVisible();
   });
 }
