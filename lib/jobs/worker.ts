@@ -6,21 +6,26 @@ if (!process.env.DATABASE_URL) {
   process.exit(1);
 }
 
-const workers = await startJobWorkers();
-console.log("keyward worker: running (Ctrl-C to stop)");
-
+const starting = startJobWorkers();
 let stopping = false;
+
+// Registered before anything else can happen, so a signal during start-up also stops cleanly.
 const shutdown = (signal: string) => {
   if (stopping) return;
   stopping = true;
   console.log(`keyward worker: ${signal}, finishing the current job`);
-  workers.stop().then(
-    () => process.exit(0),
-    (error: unknown) => {
-      console.error("keyward worker: unclean stop:", error);
-      process.exit(1);
-    },
-  );
+  starting
+    .then((workers) => workers.stop())
+    .then(
+      () => process.exit(0),
+      (error: unknown) => {
+        console.error("keyward worker: unclean stop:", error);
+        process.exit(1);
+      },
+    );
 };
 process.on("SIGINT", () => shutdown("SIGINT"));
 process.on("SIGTERM", () => shutdown("SIGTERM"));
+
+await starting;
+if (!stopping) console.log("keyward worker: running (Ctrl-C to stop)");

@@ -164,10 +164,17 @@ export interface FullSyncResult {
   resourceVersions?: Record<CollectionName, string>;
 }
 
+/** A run still "running" this long after it started belongs to a process that died (jobs expire after 30 min). */
+const ABANDONED_AFTER_MS = 60 * 60_000;
+
 /** A full sync that also hands back the lists' resourceVersions (the watcher starts from them). */
 export async function runFullSync(clusterId: string, trigger: SyncTrigger, options: { retry?: RetryPolicy } = {}): Promise<FullSyncResult> {
   const db = getPrisma();
   const startedAt = new Date();
+  await db.syncRun.updateMany({
+    where: { clusterId, status: "running", startedAt: { lt: new Date(startedAt.getTime() - ABANDONED_AFTER_MS) } },
+    data: { status: "failed", finishedAt: startedAt, error: "interrupted: the process running this sync stopped before it finished" },
+  });
   const run = await db.syncRun.create({ data: { clusterId, trigger, startedAt }, select: { id: true } });
   let reader: KubeReader | undefined;
   try {

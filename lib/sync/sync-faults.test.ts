@@ -96,6 +96,16 @@ describe("sync under faults", () => {
     expect(await db.prisma.cluster.findUniqueOrThrow({ where: { id: clusterId } })).toMatchObject({ status: "healthy" });
   });
 
+  it("a run left 'running' by a process that died is closed as interrupted by the next sync", async () => {
+    const abandoned = await db.prisma.syncRun.create({ data: { clusterId, trigger: "schedule", startedAt: new Date(Date.now() - 2 * 3600_000) } });
+    const recent = await db.prisma.syncRun.create({ data: { clusterId, trigger: "manual" } });
+    expect(await syncCluster(clusterId, "manual")).toMatchObject({ ok: true });
+    expect(await db.prisma.syncRun.findUniqueOrThrow({ where: { id: abandoned.id } })).toMatchObject({ status: "failed", error: expect.stringMatching(/interrupted/) });
+    // A run started moments ago may still be alive in another process: left alone.
+    expect(await db.prisma.syncRun.findUniqueOrThrow({ where: { id: recent.id } })).toMatchObject({ status: "running" });
+    await db.prisma.syncRun.delete({ where: { id: recent.id } });
+  });
+
   it("a sync that dies while writing rolls back entirely: nothing of it is visible", async () => {
     const before = await inventory();
     sim.apply(serviceAccount("default", "half-written"));
