@@ -40,24 +40,7 @@ afterAll(async () => {
 });
 
 describe("keyward CLI", () => {
-  it("fails with one clear line and a non-zero exit", { timeout: 120_000 }, async () => {
-    const [unknown, noAdmin, noKey] = await Promise.all([
-      keyward(["bogus", "thing"]),
-      keyward(["token", "create", "--name", "ci", "--scope", "read", "--expires", "30d"]),
-      keyward(["cluster", "add", "--name", "x", "--kubeconfig", "/nonexistent"], { KEYWARD_SECRET_KEY: "" }),
-    ]);
-    for (const result of [unknown, noAdmin, noKey]) {
-      expect(result.code).toBe(1);
-      expect(result.stdout).toBe("");
-      expect(result.stderr.trim().split("\n")).toHaveLength(1);
-    }
-    expect(unknown.stderr).toMatch(/^keyward: unknown command "bogus thing"/);
-    expect(noAdmin.stderr).toMatch(/no admin user yet/);
-    expect(noKey.stderr).toMatch(/KEYWARD_SECRET_KEY is not set/);
-    expect(await database.prisma.apiToken.count()).toBe(0);
-  });
-
-  it("bootstraps: an admin, a token shown once, revocation; a cluster from a kubeconfig, synced and listed", { timeout: 180_000 }, async () => {
+  it("bootstraps (an admin, a token shown once and revoked, a cluster from a kubeconfig, synced) and fails with one clear line", { timeout: 180_000 }, async () => {
     const adminKubeconfig = sim.adminKubeconfig();
     const kc = new KubeConfig();
     kc.loadFromString(adminKubeconfig);
@@ -66,10 +49,23 @@ describe("keyward CLI", () => {
     const kubeconfigFile = path.join(dir, "config");
     writeFileSync(kubeconfigFile, stringify(document));
 
-    const [user, added] = await Promise.all([
+    const [unknown, noAdmin, noKey, user, added] = await Promise.all([
+      keyward(["bogus", "thing"]),
+      keyward(["token", "create", "--name", "ci", "--scope", "read", "--expires", "30d", "--created-by", "nobody@example.test"]),
+      keyward(["cluster", "add", "--name", "x", "--kubeconfig", kubeconfigFile], { KEYWARD_SECRET_KEY: "" }),
       keyward(["user", "create", "--email", "Root@Example.test", "--name", "Root", "--role", "admin"]),
       keyward(["cluster", "add", "--name", "sim", "--kubeconfig", kubeconfigFile, "--user", "keyward-sync"]),
     ]);
+    for (const result of [unknown, noAdmin, noKey]) {
+      expect(result.code).toBe(1);
+      expect(result.stdout).toBe("");
+      expect(result.stderr.trim().split("\n")).toHaveLength(1);
+    }
+    expect(unknown.stderr).toMatch(/^keyward: unknown command "bogus thing"/);
+    expect(noAdmin.stderr).toMatch(/no active admin nobody@example\.test/);
+    expect(noKey.stderr).toMatch(/KEYWARD_SECRET_KEY is not set/);
+    expect(await database.prisma.cluster.findUnique({ where: { name: "x" } })).toBeNull();
+
     expect(user).toMatchObject({ code: 0, stdout: expect.stringMatching(/^user root@example\.test \(admin\)/) });
     const password = /password: (\S+)/.exec(user.stdout)?.[1] ?? "";
     const stored = await database.prisma.user.findUniqueOrThrow({ where: { email: "root@example.test" } });
@@ -100,5 +96,6 @@ describe("keyward CLI", () => {
     expect(clusters.stdout).toMatch(/^sim\t\S+\thttps:\/\/.*\tlast sync 20\d\d-.*\t\d+ identities/);
     const audit = await database.prisma.auditLogEntry.findMany({ where: { actorLabel: "cli" }, select: { action: true } });
     expect(audit.map((a) => a.action).sort()).toEqual(["cluster.register", "token.create", "token.revoke", "user.create"]);
+    expect(await database.prisma.apiToken.count({ where: { name: "ci" } })).toBe(0);
   });
 });

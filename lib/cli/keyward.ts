@@ -157,7 +157,6 @@ async function clusterAdd(args: string[]): Promise<void> {
     "remediation-kubeconfig": { type: "string" },
     "remediation-user": { type: "string" },
   });
-  requireSecretKey();
   const kubeconfigFile = path.resolve(required(values.kubeconfig, "kubeconfig"));
   const remediationFile = values["remediation-kubeconfig"] ? path.resolve(values["remediation-kubeconfig"]) : undefined;
   if (values["remediation-user"] && !remediationFile) throw new CliError("--remediation-user needs --remediation-kubeconfig");
@@ -198,7 +197,6 @@ async function clusterList(): Promise<void> {
 async function clusterSync(args: string[]): Promise<void> {
   const { values, positionals } = parse(args, { wait: { type: "boolean" } });
   if (!positionals[0]) throw new CliError("cluster sync needs the cluster name (see: cluster list)");
-  requireSecretKey();
   const cluster = await findCluster(positionals[0]);
   if (!values.wait) {
     const { enqueueClusterSync, closeJobQueue } = await import("@/lib/jobs");
@@ -216,6 +214,9 @@ async function clusterSync(args: string[]): Promise<void> {
   out(`synced ${cluster.name} in ${outcome.durationMs} ms: ${counts}`);
 }
 
+// Checked before the database is opened, so a missing key fails at once.
+const needsSecretKey = new Set(["cluster add", "cluster sync"]);
+
 const commands: Record<string, (args: string[]) => Promise<void>> = {
   "user create": userCreate,
   "token create": tokenCreate,
@@ -231,8 +232,10 @@ async function main(argv: string[]): Promise<void> {
     out(USAGE);
     return;
   }
-  const command = commands[`${argv[0]} ${argv[1] ?? ""}`];
+  const name = `${argv[0]} ${argv[1] ?? ""}`;
+  const command = commands[name];
   if (!command) throw new CliError(`unknown command "${argv.slice(0, 2).join(" ")}" (see: npm run keyward -- --help)`);
+  if (needsSecretKey.has(name)) requireSecretKey();
   const database = process.env.DATABASE_URL
     ? { url: process.env.DATABASE_URL, stop: async () => undefined }
     : await (await import("@/lib/db/embedded")).startEmbeddedPostgres();
