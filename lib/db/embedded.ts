@@ -5,6 +5,7 @@ import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { PGlite } from "@electric-sql/pglite";
 import { PGLiteSocketServer } from "@electric-sql/pglite-socket";
+import { CycleAwareQueryQueue } from "./embedded-query-queue";
 
 export const defaultEmbeddedDataDir = path.resolve(import.meta.dirname, "../../.keyward/pgdata");
 
@@ -64,6 +65,8 @@ export async function startEmbeddedPostgres(
     port: options.port ?? 0,
     maxConnections: MAX_CONNECTIONS,
   });
+  // Set before start(): every connection's handler takes the server's queue when it is created.
+  (server as unknown as { queryQueue: CycleAwareQueryQueue }).queryQueue = new CycleAwareQueryQueue(db);
   try {
     await server.start();
   } catch (error) {
