@@ -12,6 +12,7 @@ export default async function DashboardLayout({ children }: { children: ReactNod
     { href: "/clusters", label: "Clusters", icon: "clusters" as const, visible: can(user.role, "clusters:read") },
     { href: "/audit", label: "Audit trail", icon: "audit" as const, visible: can(user.role, "audit:read") },
     { href: "/admin/users", label: "Users", icon: "users" as const, visible: can(user.role, "users:read") },
+    { href: "/admin/tokens", label: "API tokens", icon: "tokens" as const, visible: can(user.role, "tokens:manage") },
   ].filter((item) => item.visible);
   return (
     <AppShell user={{ name: user.name, email: user.email, role: user.role }} nav={nav}>

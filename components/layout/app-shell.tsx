@@ -1,11 +1,11 @@
 import Link from "next/link";
 import type { ReactNode } from "react";
-import { Fingerprint, KeyRound, LayoutDashboard, LogOut, ScrollText, Server, Users } from "lucide-react";
+import { Fingerprint, KeyRound, KeySquare, LayoutDashboard, LogOut, ScrollText, Server, Users } from "lucide-react";
 import { signOutAction } from "@/app/(dashboard)/actions";
 import { roleLabels, type Role } from "@/lib/auth/permissions";
 import { NavLink } from "./nav-link";
 
-const icons = { overview: LayoutDashboard, inventory: Fingerprint, clusters: Server, audit: ScrollText, users: Users };
+const icons = { overview: LayoutDashboard, inventory: Fingerprint, clusters: Server, audit: ScrollText, users: Users, tokens: KeySquare };
 
 export interface NavItem {
   href: string;
