@@ -27,7 +27,9 @@ async function syncChild(clusterId: string): Promise<void> {
   const wallMs = performance.now() - started;
   const run = await getPrisma().syncRun.findUniqueOrThrow({ where: { id: outcome.syncRunId } });
   await getPrisma().$disconnect();
-  process.stdout.write(`${JSON.stringify({ outcome, wallMs, snapshotMs: run.durationMs, maxRssMb: process.resourceUsage().maxRSS / 1024 })}\n`);
+  process.stdout.write(
+    `${JSON.stringify({ outcome, wallMs, snapshotMs: run.durationMs, maxRssMb: process.resourceUsage().maxRSS / 1024 })}\n`,
+  );
 }
 
 interface ChildResult {
@@ -39,11 +41,15 @@ interface ChildResult {
 
 function runSyncChild(clusterId: string): Promise<ChildResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["--import", "tsx", path.join(root, "lib/bench/sync-bench.ts"), "--sync-child", clusterId], {
-      cwd: root,
-      env: process.env,
-      stdio: ["ignore", "pipe", "inherit"],
-    });
+    const child = spawn(
+      process.execPath,
+      ["--import", "tsx", path.join(root, "lib/bench/sync-bench.ts"), "--sync-child", clusterId],
+      {
+        cwd: root,
+        env: process.env,
+        stdio: ["ignore", "pipe", "inherit"],
+      },
+    );
     let output = "";
     child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
     child.on("exit", (code) => {
@@ -68,7 +74,8 @@ const KUBECTL_GETS: string[][] = [
 ];
 
 async function kubectlFloor(kubeconfig: string): Promise<{ totalMs: number; perKind: string[] }> {
-  const kubectl = (args: string[]) => run("kubectl", ["--kubeconfig", kubeconfig, "get", ...args, "-o", "json"], { maxBuffer: 2 ** 31 - 1 });
+  const kubectl = (args: string[]) =>
+    run("kubectl", ["--kubeconfig", kubeconfig, "get", ...args, "-o", "json"], { maxBuffer: 2 ** 31 - 1 });
   await kubectl(["namespaces"]); // warm kubectl's discovery cache, as a real user's would be
   const perKind: string[] = [];
   let totalMs = 0;
@@ -84,7 +91,9 @@ async function kubectlFloor(kubeconfig: string): Promise<{ totalMs: number; perK
 
 /** A second, synthetic cluster with 100k identities (bulk SQL), so the inventory query runs at that size. */
 async function seedInventory(db: PrismaClient): Promise<string> {
-  const cluster = await db.cluster.create({ data: { name: "bench-inventory", apiServerUrl: "https://bench.invalid" } });
+  const cluster = await db.cluster.create({
+    data: { name: "bench-inventory", apiServerUrl: "https://bench.invalid" },
+  });
   await db.$executeRawUnsafe(
     `INSERT INTO "Identity" ("id", "clusterId", "kind", "namespace", "name", "username", "maxSeverity", "openFindingCount", "hasLegacyToken", "oldestCredentialAt", "firstSeenAt", "lastSeenAt")
 SELECT 'bench-' || n, $1, (ARRAY['ServiceAccount','ServiceAccount','ServiceAccount','CertificateUser','User','Group'])[1 + n % 6]::"IdentityKind",
@@ -99,9 +108,18 @@ FROM generate_series(1, $2::int) AS n`,
   return cluster.id;
 }
 
-async function timeInventoryQuery(clusterId: string): Promise<{ medianMs: number; rows: number; total: number; filter: string }> {
+async function timeInventoryQuery(
+  clusterId: string,
+): Promise<{ medianMs: number; rows: number; total: number; filter: string }> {
   const { listIdentities, identityFilterSchema } = await import("@/lib/inventory/list-identities");
-  const filter = identityFilterSchema.parse({ cluster: clusterId, severity: "high", hasLegacyToken: "true", q: "identity-1", sort: "credentialAge", dir: "desc" });
+  const filter = identityFilterSchema.parse({
+    cluster: clusterId,
+    severity: "high",
+    hasLegacyToken: "true",
+    q: "identity-1",
+    sort: "credentialAge",
+    dir: "desc",
+  });
   const viewer = { id: "bench", role: "security" as const };
   const times: number[] = [];
   let result: Awaited<ReturnType<typeof listIdentities>> | undefined;
@@ -111,7 +129,12 @@ async function timeInventoryQuery(clusterId: string): Promise<{ medianMs: number
     if (i > 0) times.push(performance.now() - started); // the first run warms caches and the query plan
   }
   times.sort((a, b) => a - b);
-  return { medianMs: times[Math.floor(times.length / 2)], rows: result?.items.length ?? 0, total: result?.total ?? 0, filter: JSON.stringify(filter) };
+  return {
+    medianMs: times[Math.floor(times.length / 2)],
+    rows: result?.items.length ?? 0,
+    total: result?.total ?? 0,
+    filter: JSON.stringify(filter),
+  };
 }
 
 async function main(): Promise<void> {
@@ -121,18 +144,27 @@ async function main(): Promise<void> {
   const { registerCluster } = await import("@/lib/clusters/register-cluster");
   const { issueSyncToken } = await import("@/lib/demo/connect-cluster");
 
-  console.log(`database: ${process.env.DATABASE_URL ? "PostgreSQL (a fresh database on DATABASE_URL's server)" : "embedded PGlite"}`);
+  console.log(
+    `database: ${process.env.DATABASE_URL ? "PostgreSQL (a fresh database on DATABASE_URL's server)" : "embedded PGlite"}`,
+  );
   const database = await createTestDatabase();
   process.env.DATABASE_URL = database.url;
   let seeding = performance.now();
   const sim = await startKubeSim({ port: 0, scale: SCALE });
-  console.log(`simulator: --scale ${SCALE}, ${sim.seedReport.loaded} objects loaded in ${seconds(performance.now() - seeding)}`);
+  console.log(
+    `simulator: --scale ${SCALE}, ${sim.seedReport.loaded} objects loaded in ${seconds(performance.now() - seeding)}`,
+  );
   const dir = await mkdtemp(path.join(os.tmpdir(), "keyward-bench-"));
   try {
     const admin = new KubeConfig();
     admin.loadFromString(sim.adminKubeconfig());
     const token = await issueSyncToken(admin, 3600);
-    const { id: clusterId } = await registerCluster({ name: "bench", apiServerUrl: sim.url, caCertPem: sim.caPem, sync: { type: "token", token } });
+    const { id: clusterId } = await registerCluster({
+      name: "bench",
+      apiServerUrl: sim.url,
+      caCertPem: sim.caPem,
+      sync: { type: "token", token },
+    });
 
     // kubectl with the same read-only identity as the sync.
     const kubeconfig = path.join(dir, "sync.kubeconfig");
@@ -141,27 +173,45 @@ async function main(): Promise<void> {
       JSON.stringify({
         apiVersion: "v1",
         kind: "Config",
-        clusters: [{ name: "sim", cluster: { server: sim.url, "certificate-authority-data": Buffer.from(sim.caPem).toString("base64") } }],
+        clusters: [
+          {
+            name: "sim",
+            cluster: {
+              server: sim.url,
+              "certificate-authority-data": Buffer.from(sim.caPem).toString("base64"),
+            },
+          },
+        ],
         users: [{ name: "keyward-sync", user: { token } }],
         contexts: [{ name: "sim", context: { cluster: "sim", user: "keyward-sync" } }],
         "current-context": "sim",
       }),
     );
     const floor = await kubectlFloor(kubeconfig);
-    console.log(`kubectl get -o json, each kind in turn (floor): ${seconds(floor.totalMs)}  [${floor.perKind.join(", ")}]`);
+    console.log(
+      `kubectl get -o json, each kind in turn (floor): ${seconds(floor.totalMs)}  [${floor.perKind.join(", ")}]`,
+    );
 
     const sync = await runSyncChild(clusterId);
     if (!sync.outcome.ok) throw new Error(`the sync failed: ${sync.outcome.error}`);
-    console.log(`keyward full sync (syncCluster, first sync into an empty database): ${seconds(sync.wallMs)} (lists + snapshot write ${seconds(sync.snapshotMs)}, analysis the rest), peak RSS ${sync.maxRssMb.toFixed(0)} MB`);
+    console.log(
+      `keyward full sync (syncCluster, first sync into an empty database): ${seconds(sync.wallMs)} (lists + snapshot write ${seconds(sync.snapshotMs)}, analysis the rest), peak RSS ${sync.maxRssMb.toFixed(0)} MB`,
+    );
     console.log(`  counts: ${JSON.stringify(sync.outcome.counts)}`);
     const resync = await runSyncChild(clusterId);
-    console.log(`keyward re-sync (every row already stored): ${seconds(resync.wallMs)} (snapshot ${seconds(resync.snapshotMs)}), peak RSS ${resync.maxRssMb.toFixed(0)} MB`);
+    console.log(
+      `keyward re-sync (every row already stored): ${seconds(resync.wallMs)} (snapshot ${seconds(resync.snapshotMs)}), peak RSS ${resync.maxRssMb.toFixed(0)} MB`,
+    );
 
     seeding = performance.now();
     const inventoryCluster = await seedInventory(database.prisma);
-    console.log(`inventory: ${INVENTORY_IDENTITIES} synthetic identities inserted in ${seconds(performance.now() - seeding)}`);
+    console.log(
+      `inventory: ${INVENTORY_IDENTITIES} synthetic identities inserted in ${seconds(performance.now() - seeding)}`,
+    );
     const inventory = await timeInventoryQuery(inventoryCluster);
-    console.log(`inventory query, filtered page of 50 over ${INVENTORY_IDENTITIES} identities (with total count): ${inventory.medianMs.toFixed(1)} ms median of 5 (${inventory.rows} rows of ${inventory.total}; filter ${inventory.filter})`);
+    console.log(
+      `inventory query, filtered page of 50 over ${INVENTORY_IDENTITIES} identities (with total count): ${inventory.medianMs.toFixed(1)} ms median of 5 (${inventory.rows} rows of ${inventory.total}; filter ${inventory.filter})`,
+    );
     console.log(`ratio ${(sync.wallMs / floor.totalMs).toFixed(2)}`);
   } finally {
     await sim.stop();

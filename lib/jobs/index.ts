@@ -16,9 +16,18 @@ export const clusterSyncPayload = z.object({
 });
 export type ClusterSyncPayload = z.infer<typeof clusterSyncPayload>;
 
-const clusterSettings = z.object({ syncIntervalMinutes: z.number().int().min(1).max(7 * 24 * 60).default(DEFAULT_SYNC_INTERVAL_MINUTES) }).catch({
-  syncIntervalMinutes: DEFAULT_SYNC_INTERVAL_MINUTES,
-});
+const clusterSettings = z
+  .object({
+    syncIntervalMinutes: z
+      .number()
+      .int()
+      .min(1)
+      .max(7 * 24 * 60)
+      .default(DEFAULT_SYNC_INTERVAL_MINUTES),
+  })
+  .catch({
+    syncIntervalMinutes: DEFAULT_SYNC_INTERVAL_MINUTES,
+  });
 
 function databaseUrl(): string {
   const url = process.env.DATABASE_URL;
@@ -31,8 +40,18 @@ function databaseUrl(): string {
  * (the cluster id), so replicas never sync one cluster twice at once and repeated requests collapse.
  */
 async function ensureQueues(boss: PgBoss): Promise<void> {
-  await boss.createQueue(CLUSTER_SYNC, { name: CLUSTER_SYNC, policy: "stately", expireInSeconds: 30 * 60, retryLimit: 0 });
-  await boss.createQueue(CLUSTER_SYNC_TICK, { name: CLUSTER_SYNC_TICK, policy: "short", expireInSeconds: 5 * 60, retryLimit: 0 });
+  await boss.createQueue(CLUSTER_SYNC, {
+    name: CLUSTER_SYNC,
+    policy: "stately",
+    expireInSeconds: 30 * 60,
+    retryLimit: 0,
+  });
+  await boss.createQueue(CLUSTER_SYNC_TICK, {
+    name: CLUSTER_SYNC_TICK,
+    policy: "short",
+    expireInSeconds: 5 * 60,
+    retryLimit: 0,
+  });
 }
 
 let sender: Promise<PgBoss> | undefined;
@@ -60,7 +79,9 @@ export async function closeJobQueue(): Promise<void> {
 }
 
 async function sendSync(boss: PgBoss, payload: ClusterSyncPayload): Promise<string> {
-  const id = await boss.send(CLUSTER_SYNC, clusterSyncPayload.parse(payload), { singletonKey: payload.clusterId });
+  const id = await boss.send(CLUSTER_SYNC, clusterSyncPayload.parse(payload), {
+    singletonKey: payload.clusterId,
+  });
   if (id) return id;
   // Refused by the queue policy: a sync of this cluster is already queued; hand back that one.
   const { rows } = await boss
@@ -75,7 +96,10 @@ async function sendSync(boss: PgBoss, payload: ClusterSyncPayload): Promise<stri
 }
 
 /** Queues a full sync of the cluster; returns the job id (an already queued sync's id if there is one). */
-export async function enqueueClusterSync(clusterId: string, trigger: ClusterSyncPayload["trigger"]): Promise<string> {
+export async function enqueueClusterSync(
+  clusterId: string,
+  trigger: ClusterSyncPayload["trigger"],
+): Promise<string> {
   return sendSync(await senderBoss(), { clusterId, trigger });
 }
 
@@ -89,11 +113,15 @@ export interface JobWorkerOptions {
 
 /** Clusters whose last sync is older than their interval (or that never synced). */
 async function clustersDue(now: Date): Promise<string[]> {
-  const clusters = await getPrisma().cluster.findMany({ select: { id: true, lastSyncAt: true, settings: true } });
+  const clusters = await getPrisma().cluster.findMany({
+    select: { id: true, lastSyncAt: true, settings: true },
+  });
   return clusters
     .filter((cluster) => {
       const { syncIntervalMinutes } = clusterSettings.parse(cluster.settings);
-      return !cluster.lastSyncAt || now.getTime() - cluster.lastSyncAt.getTime() >= syncIntervalMinutes * 60_000;
+      return (
+        !cluster.lastSyncAt || now.getTime() - cluster.lastSyncAt.getTime() >= syncIntervalMinutes * 60_000
+      );
     })
     .map((cluster) => cluster.id);
 }
@@ -114,7 +142,11 @@ export async function startJobWorkers(options: JobWorkerOptions = {}): Promise<{
     for (const job of jobs) {
       const { clusterId, trigger } = clusterSyncPayload.parse(job.data);
       const outcome = await syncCluster(clusterId, trigger);
-      log(outcome.ok ? `synced ${clusterId} in ${outcome.durationMs} ms` : `sync of ${clusterId} failed: ${outcome.error}`);
+      log(
+        outcome.ok
+          ? `synced ${clusterId} in ${outcome.durationMs} ms`
+          : `sync of ${clusterId} failed: ${outcome.error}`,
+      );
     }
   });
 
@@ -135,7 +167,8 @@ export async function startJobWorkers(options: JobWorkerOptions = {}): Promise<{
   };
 
   await boss.work(CLUSTER_SYNC_TICK, polling, async () => {
-    for (const clusterId of await clustersDue(new Date())) await sendSync(boss, { clusterId, trigger: "schedule" });
+    for (const clusterId of await clustersDue(new Date()))
+      await sendSync(boss, { clusterId, trigger: "schedule" });
     await watchNewClusters();
   });
   await boss.schedule(CLUSTER_SYNC_TICK, "* * * * *");

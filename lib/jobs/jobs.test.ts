@@ -20,14 +20,23 @@ beforeAll(async () => {
   const admin = new KubeConfig();
   admin.loadFromString(sim.adminKubeconfig());
   const token = await issueSyncToken(admin, 3600);
-  ({ id: clusterId } = await registerCluster({ name: "queued", apiServerUrl: sim.url, caCertPem: sim.caPem, sync: { type: "token", token } }));
+  ({ id: clusterId } = await registerCluster({
+    name: "queued",
+    apiServerUrl: sim.url,
+    caCertPem: sim.caPem,
+    sync: { type: "token", token },
+  }));
 });
 afterAll(async () => {
   await closeJobQueue();
   await sim?.stop();
 });
 
-async function eventually<T>(read: () => Promise<T>, accept: (value: T) => boolean, timeoutMs = 20_000): Promise<T> {
+async function eventually<T>(
+  read: () => Promise<T>,
+  accept: (value: T) => boolean,
+  timeoutMs = 20_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await read();
@@ -43,7 +52,9 @@ describe("sync jobs (pg-boss on the test database)", () => {
     const first = await enqueueClusterSync(clusterId, "manual");
     expect(await enqueueClusterSync(clusterId, "manual")).toBe(first);
 
-    const replicas = await Promise.all([1, 2].map(() => startJobWorkers({ watch: false, pollingIntervalSeconds: 0.5, log: () => undefined })));
+    const replicas = await Promise.all(
+      [1, 2].map(() => startJobWorkers({ watch: false, pollingIntervalSeconds: 0.5, log: () => undefined })),
+    );
     try {
       const done = await eventually(runs, (r) => r.some((run) => run.status === "succeeded"));
       expect(done.filter((run) => run.trigger === "manual")).toHaveLength(1);
@@ -55,7 +66,8 @@ describe("sync jobs (pg-boss on the test database)", () => {
       const all = await eventually(runs, (r) => r.length >= 3 && r.every((run) => run.status !== "running"));
       expect(all.length).toBeGreaterThanOrEqual(2);
       expect(all.length).toBeLessThanOrEqual(3);
-      for (let i = 1; i < all.length; i++) expect(all[i].startedAt.getTime()).toBeGreaterThanOrEqual(all[i - 1].finishedAt!.getTime());
+      for (let i = 1; i < all.length; i++)
+        expect(all[i].startedAt.getTime()).toBeGreaterThanOrEqual(all[i - 1].finishedAt!.getTime());
       expect(all.every((run) => run.status === "succeeded")).toBe(true);
     } finally {
       await Promise.all(replicas.map((replica) => replica.stop()));
@@ -63,14 +75,28 @@ describe("sync jobs (pg-boss on the test database)", () => {
   });
 
   it("the schedule tick syncs clusters whose interval has passed, with trigger schedule", async () => {
-    await db.prisma.cluster.update({ where: { id: clusterId }, data: { lastSyncAt: new Date(Date.now() - 16 * 60_000), settings: { syncIntervalMinutes: 15 } } });
-    const workers = await startJobWorkers({ watch: false, pollingIntervalSeconds: 0.5, log: () => undefined });
-    const boss = new PgBoss({ connectionString: process.env.DATABASE_URL!, supervise: false, schedule: false, max: 1 });
+    await db.prisma.cluster.update({
+      where: { id: clusterId },
+      data: { lastSyncAt: new Date(Date.now() - 16 * 60_000), settings: { syncIntervalMinutes: 15 } },
+    });
+    const workers = await startJobWorkers({
+      watch: false,
+      pollingIntervalSeconds: 0.5,
+      log: () => undefined,
+    });
+    const boss = new PgBoss({
+      connectionString: process.env.DATABASE_URL!,
+      supervise: false,
+      schedule: false,
+      max: 1,
+    });
     await boss.start();
     try {
       // What pg-boss's cron sends once a minute.
       await boss.send(CLUSTER_SYNC_TICK, {});
-      const scheduled = await eventually(runs, (r) => r.some((run) => run.trigger === "schedule" && run.status === "succeeded"));
+      const scheduled = await eventually(runs, (r) =>
+        r.some((run) => run.trigger === "schedule" && run.status === "succeeded"),
+      );
       expect(scheduled.some((run) => run.trigger === "schedule")).toBe(true);
       const schedules = await boss.getSchedules();
       expect(schedules.map((s) => s.name)).toContain(CLUSTER_SYNC_TICK);
@@ -88,9 +114,16 @@ describe("sync jobs (pg-boss on the test database)", () => {
 
   it("npm run worker: needs DATABASE_URL, runs, and stops cleanly on SIGTERM", async () => {
     const root = path.resolve(import.meta.dirname, "../..");
-    const run = (env: NodeJS.ProcessEnv, onOutput?: (text: string, child: ReturnType<typeof spawn>) => void) =>
+    const run = (
+      env: NodeJS.ProcessEnv,
+      onOutput?: (text: string, child: ReturnType<typeof spawn>) => void,
+    ) =>
       new Promise<{ code: number | null; output: string }>((resolve) => {
-        const child = spawn(process.execPath, ["--import", "tsx", "lib/jobs/worker.ts"], { cwd: root, env, stdio: ["ignore", "pipe", "pipe"] });
+        const child = spawn(process.execPath, ["--import", "tsx", "lib/jobs/worker.ts"], {
+          cwd: root,
+          env,
+          stdio: ["ignore", "pipe", "pipe"],
+        });
         let output = "";
         const collect = (chunk: Buffer) => {
           output += chunk.toString();

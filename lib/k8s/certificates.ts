@@ -32,7 +32,9 @@ export function parseCertificatePem(pem: string): ParsedCertificate {
 }
 
 /** A CSR's `status.certificate` is base64 of PEM; returns undefined for a CSR with no issued certificate. */
-export function parseIssuedCertificate(statusCertificateBase64: string | undefined): ParsedCertificate | undefined {
+export function parseIssuedCertificate(
+  statusCertificateBase64: string | undefined,
+): ParsedCertificate | undefined {
   if (!statusCertificateBase64) return undefined;
   return parseCertificatePem(Buffer.from(statusCertificateBase64, "base64").toString("utf8"));
 }

@@ -17,7 +17,13 @@ import { syncCluster } from "./sync-cluster";
 
 const FIXTURES = path.resolve(import.meta.dirname, "../../../shared/fixtures/real-world/rbac");
 // The kinds Keyward inventories from these manifests (Deployments, CRDs and the like are not RBAC objects).
-const INVENTORIED_KINDS = new Set(["ServiceAccount", "Role", "ClusterRole", "RoleBinding", "ClusterRoleBinding"]);
+const INVENTORIED_KINDS = new Set([
+  "ServiceAccount",
+  "Role",
+  "ClusterRole",
+  "RoleBinding",
+  "ClusterRoleBinding",
+]);
 const NAMESPACED_KINDS = new Set(["ServiceAccount", "Role", "RoleBinding"]);
 
 process.env.KEYWARD_SECRET_KEY = randomBytes(32).toString("base64");
@@ -36,14 +42,23 @@ beforeAll(async () => {
   const admin = new KubeConfig();
   admin.loadFromString(sim.adminKubeconfig());
   const token = await issueSyncToken(admin, 3600);
-  ({ id: clusterId } = await registerCluster({ name: "real-world", apiServerUrl: sim.url, caCertPem: sim.caPem, sync: { type: "token", token } }));
+  ({ id: clusterId } = await registerCluster({
+    name: "real-world",
+    apiServerUrl: sim.url,
+    caCertPem: sim.caPem,
+    sync: { type: "token", token },
+  }));
 });
 afterAll(async () => {
   await sim?.stop();
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
-const kubectl = (...args: string[]) => run("kubectl", ["--kubeconfig", adminKubeconfig, ...args], { timeout: 120_000, maxBuffer: 256 * 1024 * 1024 });
+const kubectl = (...args: string[]) =>
+  run("kubectl", ["--kubeconfig", adminKubeconfig, ...args], {
+    timeout: 120_000,
+    maxBuffer: 256 * 1024 * 1024,
+  });
 
 type ManifestObject = Record<string, unknown> & {
   kind: string;
@@ -75,12 +90,17 @@ async function objectsOf(files: string[]): Promise<ManifestObject[]> {
       objects.push(object);
     }
   }
-  const namespaceObjects = [...namespaces].map((name) => ({ apiVersion: "v1", kind: "Namespace", metadata: { name } }));
+  const namespaceObjects = [...namespaces].map((name) => ({
+    apiVersion: "v1",
+    kind: "Namespace",
+    metadata: { name },
+  }));
   return [...namespaceObjects, ...objects];
 }
 
 /** Written as YAML 1.1, which kubectl reads: there an unquoted `yes` or `on` would be a boolean, so they get quoted. */
-const asManifest = (objects: ManifestObject[]) => objects.map((object) => stringify(object, { version: "1.1" })).join("---\n");
+const asManifest = (objects: ManifestObject[]) =>
+  objects.map((object) => stringify(object, { version: "1.1" })).join("---\n");
 
 const LISTED = ["serviceaccounts", "roles", "clusterroles", "rolebindings", "clusterrolebindings"] as const;
 
@@ -107,7 +127,9 @@ async function expectSyncMatchesKubectl(): Promise<Record<string, number>> {
     roles: await db.prisma.rbacRole.count({ where: { ...alive, kind: "Role" } }),
     clusterroles: await db.prisma.rbacRole.count({ where: { ...alive, kind: "ClusterRole" } }),
     rolebindings: await db.prisma.rbacBinding.count({ where: { ...alive, kind: "RoleBinding" } }),
-    clusterrolebindings: await db.prisma.rbacBinding.count({ where: { ...alive, kind: "ClusterRoleBinding" } }),
+    clusterrolebindings: await db.prisma.rbacBinding.count({
+      where: { ...alive, kind: "ClusterRoleBinding" },
+    }),
   };
   const theirs = await kubectlCounts();
   expect(ours).toEqual(theirs);
@@ -119,24 +141,39 @@ describe("real-world RBAC manifests, loaded with kubectl and synced", async () =
   const files = (await readdir(FIXTURES)).filter((file) => /\.ya?ml$/.test(file)).sort();
   const groups = [0, 1].map((g) => files.filter((_, index) => index % 2 === g));
 
-  it.each(groups.map((group, index) => [index + 1, group] as const))("group %i: counts match what kubectl lists", async (_, group) => {
-    const before = await db.prisma.rbacRole.count({ where: { clusterId, kind: "ClusterRole", deletedAt: null } });
-    const manifest = path.join(dir, `group-${before}.yaml`);
-    await writeFile(manifest, asManifest(await objectsOf(group)));
-    await kubectl("apply", "--server-side", "--force-conflicts", "-f", manifest);
-    const counts = await expectSyncMatchesKubectl();
-    expect(counts.clusterroles).toBeGreaterThan(before);
-  });
+  it.each(groups.map((group, index) => [index + 1, group] as const))(
+    "group %i: counts match what kubectl lists",
+    async (_, group) => {
+      const before = await db.prisma.rbacRole.count({
+        where: { clusterId, kind: "ClusterRole", deletedAt: null },
+      });
+      const manifest = path.join(dir, `group-${before}.yaml`);
+      await writeFile(manifest, asManifest(await objectsOf(group)));
+      await kubectl("apply", "--server-side", "--force-conflicts", "-f", manifest);
+      const counts = await expectSyncMatchesKubectl();
+      expect(counts.clusterroles).toBeGreaterThan(before);
+    },
+  );
 
   it("every add-on's service accounts and bindings are in the inventory", async () => {
     const allObjects = await objectsOf(files);
     const serviceAccounts = allObjects.filter((o) => o.kind === "ServiceAccount");
     expect(serviceAccounts.length).toBeGreaterThan(20);
     const stored = new Set(
-      (await db.prisma.identity.findMany({ where: { clusterId, kind: "ServiceAccount", deletedAt: null } })).map((i) => `${i.namespace}/${i.name}`),
+      (
+        await db.prisma.identity.findMany({ where: { clusterId, kind: "ServiceAccount", deletedAt: null } })
+      ).map((i) => `${i.namespace}/${i.name}`),
     );
-    expect(serviceAccounts.map((o) => `${o.metadata.namespace}/${o.metadata.name}`).filter((key) => !stored.has(key))).toEqual([]);
-    const bindings = new Set((await db.prisma.rbacBinding.findMany({ where: { clusterId, deletedAt: null } })).map((b) => `${b.kind}/${b.namespace}/${b.name}`));
+    expect(
+      serviceAccounts
+        .map((o) => `${o.metadata.namespace}/${o.metadata.name}`)
+        .filter((key) => !stored.has(key)),
+    ).toEqual([]);
+    const bindings = new Set(
+      (await db.prisma.rbacBinding.findMany({ where: { clusterId, deletedAt: null } })).map(
+        (b) => `${b.kind}/${b.namespace}/${b.name}`,
+      ),
+    );
     const expectedBindings = allObjects
       .filter((o) => o.kind === "RoleBinding" || o.kind === "ClusterRoleBinding")
       .map((o) => `${o.kind}/${o.metadata.namespace ?? ""}/${o.metadata.name}`);

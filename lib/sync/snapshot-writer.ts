@@ -27,7 +27,13 @@ export const tables = {
   namespaces: {
     table: "KubeNamespace",
     key: ["name"],
-    columns: { name: "text", uid: "text", labels: "jsonb", annotations: "jsonb", createdInClusterAt: "timestamp(3)" },
+    columns: {
+      name: "text",
+      uid: "text",
+      labels: "jsonb",
+      annotations: "jsonb",
+      createdInClusterAt: "timestamp(3)",
+    },
   },
   identities: {
     table: "Identity",
@@ -84,7 +90,16 @@ export const tables = {
   roles: {
     table: "RbacRole",
     key: ["kind", "namespace", "name"],
-    columns: { kind: "text", namespace: "text", name: "text", uid: "text", labels: "jsonb", rules: "jsonb", aggregationRule: "jsonb", resourceVersion: "text" },
+    columns: {
+      kind: "text",
+      namespace: "text",
+      name: "text",
+      uid: "text",
+      labels: "jsonb",
+      rules: "jsonb",
+      aggregationRule: "jsonb",
+      resourceVersion: "text",
+    },
     enums: { kind: "RoleKind" },
   },
   bindings: {
@@ -112,7 +127,12 @@ function upsertSql(spec: TableSpec): string {
     ...(spec.linksIdentity ? [`"identityKind" text`, `"identityNamespace" text`, `"identityName" text`] : []),
   ].join(", ");
   const values = columns.map((c) => (spec.enums?.[c] ? `r.${q(c)}::${q(spec.enums[c])}` : `r.${q(c)}`));
-  const updated = [...columns.filter((c) => !spec.key.includes(c)), ...(spec.linksIdentity ? ["identityId"] : []), "lastSeenAt", "deletedAt"];
+  const updated = [
+    ...columns.filter((c) => !spec.key.includes(c)),
+    ...(spec.linksIdentity ? ["identityId"] : []),
+    "lastSeenAt",
+    "deletedAt",
+  ];
   return `INSERT INTO ${q(spec.table)} ("id", "clusterId", ${columns.map(q).join(", ")}${spec.linksIdentity ? `, "identityId"` : ""}, "firstSeenAt", "lastSeenAt", "deletedAt")
 SELECT gen_random_uuid()::text, $2, ${values.join(", ")}${spec.linksIdentity ? ", i.id" : ""}, $3::timestamp(3), $3::timestamp(3), NULL
 FROM json_to_recordset($1::json) AS r(${recordset})
@@ -127,16 +147,32 @@ ON CONFLICT ("clusterId", ${spec.key.map(q).join(", ")}) DO UPDATE SET ${updated
 const upsertStatements = new Map<TableSpec, string>();
 
 /** Inserts or updates rows by natural key and marks them seen at `seenAt` (and not deleted). */
-export async function upsertRows(db: Db, spec: TableSpec, clusterId: string, rows: readonly object[], seenAt: Date): Promise<void> {
+export async function upsertRows(
+  db: Db,
+  spec: TableSpec,
+  clusterId: string,
+  rows: readonly object[],
+  seenAt: Date,
+): Promise<void> {
   let sql = upsertStatements.get(spec);
   if (!sql) upsertStatements.set(spec, (sql = upsertSql(spec)));
   for (let start = 0; start < rows.length; start += CHUNK_ROWS) {
-    await db.$executeRawUnsafe(sql, JSON.stringify(rows.slice(start, start + CHUNK_ROWS)), clusterId, seenAt.toISOString());
+    await db.$executeRawUnsafe(
+      sql,
+      JSON.stringify(rows.slice(start, start + CHUNK_ROWS)),
+      clusterId,
+      seenAt.toISOString(),
+    );
   }
 }
 
 /** Everything of the cluster in this table that the snapshot did not contain is gone since `seenAt`. */
-export async function markUnseenDeleted(db: Db, spec: TableSpec, clusterId: string, seenAt: Date): Promise<number> {
+export async function markUnseenDeleted(
+  db: Db,
+  spec: TableSpec,
+  clusterId: string,
+  seenAt: Date,
+): Promise<number> {
   return db.$executeRawUnsafe(
     `UPDATE ${q(spec.table)} SET "deletedAt" = $2::timestamp(3) WHERE "clusterId" = $1 AND "deletedAt" IS NULL AND "lastSeenAt" < $2::timestamp(3)`,
     clusterId,
@@ -145,9 +181,17 @@ export async function markUnseenDeleted(db: Db, spec: TableSpec, clusterId: stri
 }
 
 /** Marks specific rows (by natural key) deleted, for watch DELETED events. */
-export async function markDeleted(db: Db, spec: TableSpec, clusterId: string, keys: readonly Record<string, string>[], at: Date): Promise<void> {
+export async function markDeleted(
+  db: Db,
+  spec: TableSpec,
+  clusterId: string,
+  keys: readonly Record<string, string>[],
+  at: Date,
+): Promise<void> {
   if (keys.length === 0) return;
-  const match = spec.key.map((c) => (spec.enums?.[c] ? `t.${q(c)} = k.${q(c)}::${q(spec.enums[c])}` : `t.${q(c)} = k.${q(c)}`)).join(" AND ");
+  const match = spec.key
+    .map((c) => (spec.enums?.[c] ? `t.${q(c)} = k.${q(c)}::${q(spec.enums[c])}` : `t.${q(c)} = k.${q(c)}`))
+    .join(" AND ");
   await db.$executeRawUnsafe(
     `UPDATE ${q(spec.table)} t SET "deletedAt" = $3::timestamp(3) FROM json_to_recordset($1::json) AS k(${spec.key.map((c) => `${q(c)} text`).join(", ")})
 WHERE t."clusterId" = $2 AND t."deletedAt" IS NULL AND ${match}`,
@@ -182,7 +226,11 @@ ON CONFLICT ("clusterId", "kind", "namespace", "name") DO UPDATE SET "lastSeenAt
 }
 
 /** Subject identities (User/Group) that the last upsertSubjectIdentities at `seenAt` did not find are gone. */
-export async function markUnreferencedSubjectsDeleted(db: Db, clusterId: string, seenAt: Date): Promise<void> {
+export async function markUnreferencedSubjectsDeleted(
+  db: Db,
+  clusterId: string,
+  seenAt: Date,
+): Promise<void> {
   await db.$executeRawUnsafe(
     `UPDATE "Identity" SET "deletedAt" = $2::timestamp(3)
 WHERE "clusterId" = $1 AND "deletedAt" IS NULL AND "kind" IN ('User', 'Group') AND "lastSeenAt" < $2::timestamp(3)`,

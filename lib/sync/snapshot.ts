@@ -19,7 +19,9 @@ const withoutNul = (value: string) => value.replaceAll("\u0000", "\uFFFD");
 const stringMap = z
   .record(z.string(), z.string())
   .nullish()
-  .transform((map) => Object.fromEntries(Object.entries(map ?? {}).map(([key, value]) => [withoutNul(key), withoutNul(value)])));
+  .transform((map) =>
+    Object.fromEntries(Object.entries(map ?? {}).map(([key, value]) => [withoutNul(key), withoutNul(value)])),
+  );
 const metadataSchema = z.object({
   name: z.string().min(1),
   namespace: z.string().nullish(),
@@ -27,15 +29,20 @@ const metadataSchema = z.object({
   resourceVersion: z.string().nullish(),
   creationTimestamp: z.string().nullish(),
   labels: stringMap,
-  annotations: stringMap.transform((all) => Object.fromEntries(Object.entries(all).filter(([key]) => !DROPPED_ANNOTATIONS.has(key)))),
-  ownerReferences: z.array(z.object({ kind: z.string(), name: z.string(), controller: z.boolean().nullish() })).nullish(),
+  annotations: stringMap.transform((all) =>
+    Object.fromEntries(Object.entries(all).filter(([key]) => !DROPPED_ANNOTATIONS.has(key))),
+  ),
+  ownerReferences: z
+    .array(z.object({ kind: z.string(), name: z.string(), controller: z.boolean().nullish() }))
+    .nullish(),
 });
 type Metadata = z.infer<typeof metadataSchema>;
 
 const namespaced = (meta: Metadata) => meta.namespace ?? "";
 const timestamp = (value: string | null | undefined) => (value ? new Date(value).toISOString() : null);
 /** A `kubernetes.io/legacy-token-*` label is a date (YYYY-MM-DD). */
-const labelDate = (value: string | undefined) => (value && !Number.isNaN(Date.parse(value)) ? new Date(value).toISOString() : null);
+const labelDate = (value: string | undefined) =>
+  value && !Number.isNaN(Date.parse(value)) ? new Date(value).toISOString() : null;
 
 export interface NamespaceRow {
   name: string;
@@ -135,11 +142,19 @@ export function mapNamespace(raw: unknown): NamespaceRow | undefined {
   const parsed = z.object({ metadata: metadataSchema }).safeParse(raw);
   if (!parsed.success) return undefined;
   const meta = parsed.data.metadata;
-  return { name: meta.name, uid: meta.uid ?? null, labels: meta.labels, annotations: meta.annotations, createdInClusterAt: timestamp(meta.creationTimestamp) };
+  return {
+    name: meta.name,
+    uid: meta.uid ?? null,
+    labels: meta.labels,
+    annotations: meta.annotations,
+    createdInClusterAt: timestamp(meta.creationTimestamp),
+  };
 }
 
 export function mapServiceAccount(raw: unknown): IdentityRow | undefined {
-  const parsed = z.object({ metadata: metadataSchema, automountServiceAccountToken: z.boolean().nullish() }).safeParse(raw);
+  const parsed = z
+    .object({ metadata: metadataSchema, automountServiceAccountToken: z.boolean().nullish() })
+    .safeParse(raw);
   if (!parsed.success) return undefined;
   const { metadata: meta, automountServiceAccountToken } = parsed.data;
   const namespace = namespaced(meta);
@@ -157,10 +172,13 @@ export function mapServiceAccount(raw: unknown): IdentityRow | undefined {
   };
 }
 
-/** A legacy token Secret: metadata and type only (the schema has no `data`, so it is never even parsed). */
+/**
+ * A legacy token Secret: metadata and type only (the schema has no `data`, so it is never even parsed). A
+ * PartialObjectMetadata has no `type`: the list's field selector already guarantees it.
+ */
 export function mapTokenSecret(raw: unknown): CredentialRow | undefined {
   const parsed = z.object({ metadata: metadataSchema, type: z.string().nullish() }).safeParse(raw);
-  if (!parsed.success || parsed.data.type !== TOKEN_SECRET_TYPE) return undefined;
+  if (!parsed.success || (parsed.data.type && parsed.data.type !== TOKEN_SECRET_TYPE)) return undefined;
   const meta = parsed.data.metadata;
   const namespace = namespaced(meta);
   const serviceAccountName = meta.annotations["kubernetes.io/service-account.name"] ?? "";
@@ -191,7 +209,12 @@ export function mapPod(raw: unknown): WorkloadRow | undefined {
   const parsed = z
     .object({
       metadata: metadataSchema,
-      spec: z.object({ serviceAccountName: z.string().nullish(), automountServiceAccountToken: z.boolean().nullish() }).nullish(),
+      spec: z
+        .object({
+          serviceAccountName: z.string().nullish(),
+          automountServiceAccountToken: z.boolean().nullish(),
+        })
+        .nullish(),
     })
     .safeParse(raw);
   if (!parsed.success) return undefined;
@@ -215,7 +238,11 @@ export function mapPod(raw: unknown): WorkloadRow | undefined {
   };
 }
 
-const roleSchema = z.object({ metadata: metadataSchema, rules: z.array(z.unknown()).nullish(), aggregationRule: z.unknown().nullish() });
+const roleSchema = z.object({
+  metadata: metadataSchema,
+  rules: z.array(z.unknown()).nullish(),
+  aggregationRule: z.unknown().nullish(),
+});
 
 export function mapRole(kind: RoleRow["kind"]) {
   return (raw: unknown): RoleRow | undefined => {
@@ -235,7 +262,12 @@ export function mapRole(kind: RoleRow["kind"]) {
   };
 }
 
-const subjectSchema = z.object({ kind: z.string(), name: z.string(), namespace: z.string().nullish(), apiGroup: z.string().nullish() });
+const subjectSchema = z.object({
+  kind: z.string(),
+  name: z.string(),
+  namespace: z.string().nullish(),
+  apiGroup: z.string().nullish(),
+});
 const bindingSchema = z.object({
   metadata: metadataSchema,
   roleRef: z.object({ kind: z.enum(["Role", "ClusterRole"]), name: z.string() }),
@@ -321,7 +353,8 @@ export function certificateUsers(certificates: IssuedCertificate[]): IdentityRow
     const existing = byName.get(cert.commonName);
     if (existing) {
       existing.groups = [...new Set([...existing.groups, ...cert.groups])].sort();
-      if (existing.createdInClusterAt && cert.notBefore < existing.createdInClusterAt) existing.createdInClusterAt = cert.notBefore;
+      if (existing.createdInClusterAt && cert.notBefore < existing.createdInClusterAt)
+        existing.createdInClusterAt = cert.notBefore;
       continue;
     }
     byName.set(cert.commonName, {

@@ -18,7 +18,14 @@ import {
   type RoleRow,
   type WorkloadRow,
 } from "./snapshot";
-import { lockClusterInventory, markUnseenDeleted, refreshCredentialColumns, tables, upsertRows, upsertSubjectIdentities } from "./snapshot-writer";
+import {
+  lockClusterInventory,
+  markUnseenDeleted,
+  refreshCredentialColumns,
+  tables,
+  upsertRows,
+  upsertSubjectIdentities,
+} from "./snapshot-writer";
 import { KubeApiError, syncReaderFor, type KubeReader, type RetryPolicy } from "./kube-reader";
 
 export type SyncOutcome =
@@ -29,7 +36,8 @@ export type SyncOutcome =
 export const syncedCollections = {
   namespaces: { path: "/api/v1/namespaces" },
   serviceaccounts: { path: "/api/v1/serviceaccounts" },
-  secrets: { path: "/api/v1/secrets", fieldSelector: `type=${TOKEN_SECRET_TYPE}` },
+  // Only token Secrets, and only their metadata where the server can (PartialObjectMetadata).
+  secrets: { path: "/api/v1/secrets", fieldSelector: `type=${TOKEN_SECRET_TYPE}`, metadataOnly: true },
   pods: { path: "/api/v1/pods" },
   roles: { path: "/apis/rbac.authorization.k8s.io/v1/roles" },
   clusterroles: { path: "/apis/rbac.authorization.k8s.io/v1/clusterroles" },
@@ -39,6 +47,7 @@ export const syncedCollections = {
 } as const;
 
 export type CollectionName = keyof typeof syncedCollections;
+export type SyncedCollection = { path: string; fieldSelector?: string; metadataOnly?: boolean };
 
 export interface ClusterSnapshot {
   namespaces: NamespaceRow[];
@@ -58,11 +67,24 @@ export interface ClusterSnapshot {
 /** Lists every collection (all at once; each paged and retried) with the cluster's read-only credential. */
 export async function fetchSnapshot(reader: KubeReader): Promise<ClusterSnapshot> {
   const list = <T>(name: CollectionName, map: (raw: unknown) => T | undefined) => {
-    const collection: { path: string; fieldSelector?: string } = syncedCollections[name];
-    return reader.listAll(collection.path, map, { fieldSelector: collection.fieldSelector });
+    const collection: SyncedCollection = syncedCollections[name];
+    return reader.listAll(collection.path, map, {
+      fieldSelector: collection.fieldSelector,
+      metadataOnly: collection.metadataOnly,
+    });
   };
   let csrCount = 0;
-  const [namespaces, serviceAccounts, tokenSecrets, pods, roles, clusterRoles, roleBindings, clusterRoleBindings, certificates] = await Promise.all([
+  const [
+    namespaces,
+    serviceAccounts,
+    tokenSecrets,
+    pods,
+    roles,
+    clusterRoles,
+    roleBindings,
+    clusterRoleBindings,
+    certificates,
+  ] = await Promise.all([
     list("namespaces", mapNamespace),
     list("serviceaccounts", mapServiceAccount),
     list("secrets", mapTokenSecret),
@@ -106,7 +128,11 @@ export async function fetchSnapshot(reader: KubeReader): Promise<ClusterSnapshot
  * snapshot or this one, never half of each. Objects absent from the snapshot are marked deleted, not removed,
  * so identities keep their history.
  */
-async function applySnapshot(clusterId: string, snapshot: ClusterSnapshot, seenAt: Date): Promise<Record<string, number>> {
+async function applySnapshot(
+  clusterId: string,
+  snapshot: ClusterSnapshot,
+  seenAt: Date,
+): Promise<Record<string, number>> {
   const identities: IdentityRow[] = [...snapshot.serviceAccounts, ...certificateUsers(snapshot.certificates)];
   let subjects = 0;
   await getPrisma().$transaction(
@@ -114,10 +140,22 @@ async function applySnapshot(clusterId: string, snapshot: ClusterSnapshot, seenA
       await lockClusterInventory(tx, clusterId);
       await upsertRows(tx, tables.namespaces, clusterId, snapshot.namespaces, seenAt);
       await upsertRows(tx, tables.identities, clusterId, identities, seenAt);
-      await upsertRows(tx, tables.credentials, clusterId, [...snapshot.tokenSecrets, ...snapshot.certificates.map((c) => c.credential)], seenAt);
+      await upsertRows(
+        tx,
+        tables.credentials,
+        clusterId,
+        [...snapshot.tokenSecrets, ...snapshot.certificates.map((c) => c.credential)],
+        seenAt,
+      );
       await upsertRows(tx, tables.workloads, clusterId, snapshot.pods, seenAt);
       await upsertRows(tx, tables.roles, clusterId, [...snapshot.roles, ...snapshot.clusterRoles], seenAt);
-      await upsertRows(tx, tables.bindings, clusterId, [...snapshot.roleBindings, ...snapshot.clusterRoleBindings], seenAt);
+      await upsertRows(
+        tx,
+        tables.bindings,
+        clusterId,
+        [...snapshot.roleBindings, ...snapshot.clusterRoleBindings],
+        seenAt,
+      );
       for (const spec of Object.values(tables)) await markUnseenDeleted(tx, spec, clusterId, seenAt);
       // After the deletions, so that only live bindings' subjects and live usernames count.
       subjects = await upsertSubjectIdentities(tx, clusterId, seenAt);
@@ -154,7 +192,10 @@ export async function analyzeAfterSync(clusterId: string): Promise<void> {
   try {
     await analyzeCluster(getPrisma(), clusterId);
   } catch (error) {
-    await getPrisma().cluster.update({ where: { id: clusterId }, data: { status: "degraded", statusMessage: `analysis failed: ${describeError(error)}` } });
+    await getPrisma().cluster.update({
+      where: { id: clusterId },
+      data: { status: "degraded", statusMessage: `analysis failed: ${describeError(error)}` },
+    });
   }
 }
 
@@ -168,12 +209,24 @@ export interface FullSyncResult {
 const ABANDONED_AFTER_MS = 60 * 60_000;
 
 /** A full sync that also hands back the lists' resourceVersions (the watcher starts from them). */
-export async function runFullSync(clusterId: string, trigger: SyncTrigger, options: { retry?: RetryPolicy } = {}): Promise<FullSyncResult> {
+export async function runFullSync(
+  clusterId: string,
+  trigger: SyncTrigger,
+  options: { retry?: RetryPolicy } = {},
+): Promise<FullSyncResult> {
   const db = getPrisma();
   const startedAt = new Date();
   await db.syncRun.updateMany({
-    where: { clusterId, status: "running", startedAt: { lt: new Date(startedAt.getTime() - ABANDONED_AFTER_MS) } },
-    data: { status: "failed", finishedAt: startedAt, error: "interrupted: the process running this sync stopped before it finished" },
+    where: {
+      clusterId,
+      status: "running",
+      startedAt: { lt: new Date(startedAt.getTime() - ABANDONED_AFTER_MS) },
+    },
+    data: {
+      status: "failed",
+      finishedAt: startedAt,
+      error: "interrupted: the process running this sync stopped before it finished",
+    },
   });
   const run = await db.syncRun.create({ data: { clusterId, trigger, startedAt }, select: { id: true } });
   let reader: KubeReader | undefined;
@@ -183,16 +236,28 @@ export async function runFullSync(clusterId: string, trigger: SyncTrigger, optio
     const counts = await applySnapshot(clusterId, snapshot, startedAt);
     const durationMs = Date.now() - startedAt.getTime();
     await db.$transaction([
-      db.syncRun.update({ where: { id: run.id }, data: { status: "succeeded", finishedAt: new Date(), durationMs, counts } }),
-      db.cluster.update({ where: { id: clusterId }, data: { status: "healthy", statusMessage: null, lastSyncAt: startedAt } }),
+      db.syncRun.update({
+        where: { id: run.id },
+        data: { status: "succeeded", finishedAt: new Date(), durationMs, counts },
+      }),
+      db.cluster.update({
+        where: { id: clusterId },
+        data: { status: "healthy", statusMessage: null, lastSyncAt: startedAt },
+      }),
     ]);
     await analyzeAfterSync(clusterId);
-    return { outcome: { ok: true, syncRunId: run.id, counts, durationMs }, resourceVersions: snapshot.resourceVersions };
+    return {
+      outcome: { ok: true, syncRunId: run.id, counts, durationMs },
+      resourceVersions: snapshot.resourceVersions,
+    };
   } catch (err) {
     const error = describeError(err);
     const durationMs = Date.now() - startedAt.getTime();
     await db.$transaction([
-      db.syncRun.update({ where: { id: run.id }, data: { status: "failed", finishedAt: new Date(), durationMs, error } }),
+      db.syncRun.update({
+        where: { id: run.id },
+        data: { status: "failed", finishedAt: new Date(), durationMs, error },
+      }),
       db.cluster.update({ where: { id: clusterId }, data: { status: "error", statusMessage: error } }),
     ]);
     return { outcome: { ok: false, syncRunId: run.id, error, durationMs } };

@@ -13,8 +13,17 @@ let sim: KubeSim;
 let clusterId: string;
 const quickRetry = { attempts: 3, baseDelayMs: 20, maxDelayMs: 100 };
 
-const serviceAccount = (namespace: string, name: string) => ({ apiVersion: "v1", kind: "ServiceAccount", metadata: { namespace, name } });
-const pod = (name: string) => ({ apiVersion: "v1", kind: "Pod", metadata: { namespace: "default", name }, spec: { serviceAccountName: "default", containers: [{ name: "c", image: "busybox" }] } });
+const serviceAccount = (namespace: string, name: string) => ({
+  apiVersion: "v1",
+  kind: "ServiceAccount",
+  metadata: { namespace, name },
+});
+const pod = (name: string) => ({
+  apiVersion: "v1",
+  kind: "Pod",
+  metadata: { namespace: "default", name },
+  spec: { serviceAccountName: "default", containers: [{ name: "c", image: "busybox" }] },
+});
 
 beforeAll(async () => {
   sim = await startKubeSim({ port: 0 });
@@ -25,7 +34,12 @@ beforeAll(async () => {
   const admin = new KubeConfig();
   admin.loadFromString(sim.adminKubeconfig());
   const token = await issueSyncToken(admin, 3600);
-  ({ id: clusterId } = await registerCluster({ name: "faulty", apiServerUrl: sim.url, caCertPem: sim.caPem, sync: { type: "token", token } }));
+  ({ id: clusterId } = await registerCluster({
+    name: "faulty",
+    apiServerUrl: sim.url,
+    caCertPem: sim.caPem,
+    sync: { type: "token", token },
+  }));
 });
 afterAll(async () => {
   await sim?.stop();
@@ -40,7 +54,12 @@ async function inventory() {
     db.prisma.rbacRole.count({ where: alive }),
     db.prisma.rbacBinding.count({ where: alive }),
   ]);
-  return { identities: identities.map((i) => `${i.kind}/${i.namespace}/${i.name}`).sort(), workloads, roles, bindings };
+  return {
+    identities: identities.map((i) => `${i.kind}/${i.namespace}/${i.name}`).sort(),
+    workloads,
+    roles,
+    bindings,
+  };
 }
 
 describe("sync under faults", () => {
@@ -56,13 +75,19 @@ describe("sync under faults", () => {
       if ([0, 429, 500].includes(r.responseStatus.code)) faulted++;
     };
     sim.on("request", countFaults);
-    sim.faults.set({ tooManyRequests: { count: 2, retryAfterSeconds: 1 }, serverErrors: { count: 3 }, dropConnections: { count: 3 } });
+    sim.faults.set({
+      tooManyRequests: { count: 2, retryAfterSeconds: 1 },
+      serverErrors: { count: 3 },
+      dropConnections: { count: 3 },
+    });
     const outcome = await syncCluster(clusterId, "manual");
     sim.off("request", countFaults);
     expect(outcome).toMatchObject({ ok: true });
     expect(faulted).toBe(8);
     const after = await inventory();
-    expect(after.identities).toEqual([...expected.identities, "ServiceAccount/default/added-under-fire"].sort());
+    expect(after.identities).toEqual(
+      [...expected.identities, "ServiceAccount/default/added-under-fire"].sort(),
+    );
     expect(after.identities).toContain("ServiceAccount/default/added-under-fire");
     expect({ ...after, identities: undefined }).toEqual({ ...expected, identities: undefined });
   });
@@ -74,7 +99,8 @@ describe("sync under faults", () => {
     // After the first page of pods was served (other lists done or under way), every request fails.
     let pagesOfPods = 0;
     const breakAfterFirstPage = (r: RequestRecord) => {
-      if (r.requestURI.startsWith("/api/v1/pods?") && ++pagesOfPods === 1) sim.faults.set({ serverErrors: { ratio: 1 } });
+      if (r.requestURI.startsWith("/api/v1/pods?") && ++pagesOfPods === 1)
+        sim.faults.set({ serverErrors: { ratio: 1 } });
     };
     sim.on("request", breakAfterFirstPage);
     const failed = await runFullSync(clusterId, "schedule", { retry: quickRetry });
@@ -86,23 +112,34 @@ describe("sync under faults", () => {
     expect(run.error).toMatch(/HTTP 500/);
     expect(run.durationMs).toBeGreaterThanOrEqual(0);
     expect(await inventory()).toEqual(before);
-    expect(await db.prisma.cluster.findUniqueOrThrow({ where: { id: clusterId } })).toMatchObject({ status: "error" });
+    expect(await db.prisma.cluster.findUniqueOrThrow({ where: { id: clusterId } })).toMatchObject({
+      status: "error",
+    });
 
     sim.faults.clear();
     expect(await syncCluster(clusterId, "manual")).toMatchObject({ ok: true });
     const recovered = await inventory();
     expect(recovered.identities).toContain("ServiceAccount/default/arrives-later");
     expect(recovered.identities).not.toContain("ServiceAccount/default/bot-0");
-    expect(await db.prisma.cluster.findUniqueOrThrow({ where: { id: clusterId } })).toMatchObject({ status: "healthy" });
+    expect(await db.prisma.cluster.findUniqueOrThrow({ where: { id: clusterId } })).toMatchObject({
+      status: "healthy",
+    });
   });
 
   it("a run left 'running' by a process that died is closed as interrupted by the next sync", async () => {
-    const abandoned = await db.prisma.syncRun.create({ data: { clusterId, trigger: "schedule", startedAt: new Date(Date.now() - 2 * 3600_000) } });
+    const abandoned = await db.prisma.syncRun.create({
+      data: { clusterId, trigger: "schedule", startedAt: new Date(Date.now() - 2 * 3600_000) },
+    });
     const recent = await db.prisma.syncRun.create({ data: { clusterId, trigger: "manual" } });
     expect(await syncCluster(clusterId, "manual")).toMatchObject({ ok: true });
-    expect(await db.prisma.syncRun.findUniqueOrThrow({ where: { id: abandoned.id } })).toMatchObject({ status: "failed", error: expect.stringMatching(/interrupted/) });
+    expect(await db.prisma.syncRun.findUniqueOrThrow({ where: { id: abandoned.id } })).toMatchObject({
+      status: "failed",
+      error: expect.stringMatching(/interrupted/),
+    });
     // A run started moments ago may still be alive in another process: left alone.
-    expect(await db.prisma.syncRun.findUniqueOrThrow({ where: { id: recent.id } })).toMatchObject({ status: "running" });
+    expect(await db.prisma.syncRun.findUniqueOrThrow({ where: { id: recent.id } })).toMatchObject({
+      status: "running",
+    });
     await db.prisma.syncRun.delete({ where: { id: recent.id } });
   });
 

@@ -1,7 +1,19 @@
 import type { IncomingMessage } from "node:http";
 import { getPrisma } from "@/lib/db";
-import { KubeApiError, isTransient, syncReaderFor, type KubeReader } from "./kube-reader";
-import { analyzeAfterSync, runFullSync, syncedCollections, type CollectionName } from "./sync-cluster";
+import {
+  KubeApiError,
+  METADATA_ONLY_WATCH,
+  isTransient,
+  syncReaderFor,
+  type KubeReader,
+} from "./kube-reader";
+import {
+  analyzeAfterSync,
+  runFullSync,
+  syncedCollections,
+  type CollectionName,
+  type SyncedCollection,
+} from "./sync-cluster";
 import {
   certificateUsers,
   mapBinding,
@@ -68,7 +80,10 @@ const changeMappers: Record<CollectionName, (raw: unknown) => Change | undefined
   certificatesigningrequests: (raw) => wrap("certificates", mapCertificateSigningRequest(raw)),
 };
 
-function wrap<T extends Change["table"]>(table: T, row: Extract<Change, { table: T }>["row"] | undefined): Change | undefined {
+function wrap<T extends Change["table"]>(
+  table: T,
+  row: Extract<Change, { table: T }>["row"] | undefined,
+): Change | undefined {
   return row === undefined ? undefined : ({ table, row } as Change);
 }
 
@@ -103,7 +118,10 @@ class ClusterWatcher implements ClusterWatch {
 
   constructor(
     private readonly clusterId: string,
-    private readonly options: Required<Pick<ClusterWatchOptions, "watchTimeoutSeconds" | "flushIntervalMs" | "analysisDebounceMs">> & ClusterWatchOptions,
+    private readonly options: Required<
+      Pick<ClusterWatchOptions, "watchTimeoutSeconds" | "flushIntervalMs" | "analysisDebounceMs">
+    > &
+      ClusterWatchOptions,
   ) {}
 
   private log(message: string): void {
@@ -125,7 +143,8 @@ class ClusterWatcher implements ClusterWatch {
         if (outcome.ok && resourceVersions) {
           if (this.stopped) return;
           const generation = ++this.generation;
-          for (const name of Object.keys(syncedCollections) as CollectionName[]) this.track(this.watchLoop(name, resourceVersions[name], generation));
+          for (const name of Object.keys(syncedCollections) as CollectionName[])
+            this.track(this.watchLoop(name, resourceVersions[name], generation));
           return;
         }
         if (!outcome.ok) this.log(`relist failed: ${outcome.error}`);
@@ -143,19 +162,23 @@ class ClusterWatcher implements ClusterWatch {
   }
 
   private async watchLoop(name: CollectionName, startVersion: string, generation: number): Promise<void> {
-    const collection: { path: string; fieldSelector?: string } = syncedCollections[name];
+    const collection: SyncedCollection = syncedCollections[name];
     let resourceVersion = startVersion;
     let failures = 0;
     while (!this.stopped && generation === this.generation) {
       try {
         this.reader ??= await syncReaderFor(this.clusterId);
-        const response = await this.reader.open(collection.path, {
-          watch: "1",
-          resourceVersion,
-          allowWatchBookmarks: "true",
-          timeoutSeconds: String(this.options.watchTimeoutSeconds),
-          fieldSelector: collection.fieldSelector,
-        });
+        const response = await this.reader.open(
+          collection.path,
+          {
+            watch: "1",
+            resourceVersion,
+            allowWatchBookmarks: "true",
+            timeoutSeconds: String(this.options.watchTimeoutSeconds),
+            fieldSelector: collection.fieldSelector,
+          },
+          collection.metadataOnly ? METADATA_ONLY_WATCH : undefined,
+        );
         if (this.stopped || generation !== this.generation) {
           response.destroy();
           return;
@@ -176,9 +199,14 @@ class ClusterWatcher implements ClusterWatch {
           return;
         }
         failures++;
-        const retryAfter = error instanceof KubeApiError && error.retryAfterSeconds !== undefined ? error.retryAfterSeconds * 1000 : 0;
+        const retryAfter =
+          error instanceof KubeApiError && error.retryAfterSeconds !== undefined
+            ? error.retryAfterSeconds * 1000
+            : 0;
         const delay = Math.max(retryAfter, Math.min(30_000, 200 * 2 ** Math.min(failures, 8)));
-        this.log(`${name}: ${error instanceof Error ? error.message : String(error)}; retrying in ${delay} ms${isTransient(error) ? "" : " (not transient)"}`);
+        this.log(
+          `${name}: ${error instanceof Error ? error.message : String(error)}; retrying in ${delay} ms${isTransient(error) ? "" : " (not transient)"}`,
+        );
         await sleep(delay);
       }
     }
@@ -188,19 +216,27 @@ class ClusterWatcher implements ClusterWatch {
    * Reads one watch stream to its end. Returns true when the server said the resourceVersion is gone (410).
    * A stream that ends normally (server timeout) returns false and is re-opened; a broken one throws.
    */
-  private consume(name: CollectionName, response: IncomingMessage, advance: (resourceVersion: string) => void): Promise<boolean> {
+  private consume(
+    name: CollectionName,
+    response: IncomingMessage,
+    advance: (resourceVersion: string) => void,
+  ): Promise<boolean> {
     this.streams.add(response);
     return new Promise<boolean>((resolve, reject) => {
       let buffered = "";
       let gone = false;
       response.setEncoding("utf8");
       const handleLine = (line: string) => {
-        const event = JSON.parse(line) as { type: string; object?: { code?: number; metadata?: { resourceVersion?: string } } };
+        const event = JSON.parse(line) as {
+          type: string;
+          object?: { code?: number; metadata?: { resourceVersion?: string } };
+        };
         if (event.type === "ERROR") {
           if (event.object?.code === 410) gone = true;
           return;
         }
-        if (event.type === "ADDED" || event.type === "MODIFIED" || event.type === "DELETED") this.enqueue(name, event.type, event.object);
+        if (event.type === "ADDED" || event.type === "MODIFIED" || event.type === "DELETED")
+          this.enqueue(name, event.type, event.object);
         const version = event.object?.metadata?.resourceVersion;
         if (version) advance(version);
       };
@@ -248,7 +284,8 @@ class ClusterWatcher implements ClusterWatch {
     this.pending = new Map();
     if (batch.length === 0) return;
     const now = new Date();
-    const upserts = (table: Change["table"]) => batch.filter((e) => e.type !== "DELETED" && e.change.table === table).map((e) => e.change.row);
+    const upserts = (table: Change["table"]) =>
+      batch.filter((e) => e.type !== "DELETED" && e.change.table === table).map((e) => e.change.row);
     const certificates = upserts("certificates") as IssuedCertificate[];
     const touches = (...names: Change["table"][]) => batch.some((e) => names.includes(e.change.table));
     try {
@@ -256,8 +293,20 @@ class ClusterWatcher implements ClusterWatch {
         async (tx) => {
           await lockClusterInventory(tx, this.clusterId);
           await upsertRows(tx, tables.namespaces, this.clusterId, upserts("namespaces"), now);
-          await upsertRows(tx, tables.identities, this.clusterId, [...upserts("identities"), ...certificateUsers(certificates)], now);
-          await upsertRows(tx, tables.credentials, this.clusterId, [...upserts("credentials"), ...certificates.map((c) => c.credential)], now);
+          await upsertRows(
+            tx,
+            tables.identities,
+            this.clusterId,
+            [...upserts("identities"), ...certificateUsers(certificates)],
+            now,
+          );
+          await upsertRows(
+            tx,
+            tables.credentials,
+            this.clusterId,
+            [...upserts("credentials"), ...certificates.map((c) => c.credential)],
+            now,
+          );
           await upsertRows(tx, tables.workloads, this.clusterId, upserts("workloads"), now);
           await upsertRows(tx, tables.roles, this.clusterId, upserts("roles"), now);
           await upsertRows(tx, tables.bindings, this.clusterId, upserts("bindings"), now);
@@ -271,13 +320,16 @@ class ClusterWatcher implements ClusterWatch {
             await upsertSubjectIdentities(tx, this.clusterId, now);
             await markUnreferencedSubjectsDeleted(tx, this.clusterId, now);
           }
-          if (touches("identities", "credentials", "certificates")) await refreshCredentialColumns(tx, this.clusterId);
+          if (touches("identities", "credentials", "certificates"))
+            await refreshCredentialColumns(tx, this.clusterId);
         },
         { timeout: 120_000, maxWait: 60_000 },
       );
     } catch (error) {
       // The inventory may now miss these events: a relist brings it back to the cluster's state.
-      this.log(`applying ${batch.length} changes failed (${error instanceof Error ? error.message : String(error)}), relisting`);
+      this.log(
+        `applying ${batch.length} changes failed (${error instanceof Error ? error.message : String(error)}), relisting`,
+      );
       if (!this.stopped) void this.relist();
       return;
     }
@@ -291,7 +343,9 @@ class ClusterWatcher implements ClusterWatch {
     clearTimeout(this.analysisTimer);
     this.analysisTimer = setTimeout(() => {
       this.analysisTimer = undefined;
-      this.analysing = this.analysing.then(() => (this.stopped ? undefined : analyzeAfterSync(this.clusterId)));
+      this.analysing = this.analysing.then(() =>
+        this.stopped ? undefined : analyzeAfterSync(this.clusterId),
+      );
     }, this.options.analysisDebounceMs);
   }
 
@@ -320,8 +374,16 @@ class ClusterWatcher implements ClusterWatch {
 }
 
 /** Starts keeping a cluster's inventory current (full sync first, then watches). Resolves once watching. */
-export async function startClusterWatch(clusterId: string, options: ClusterWatchOptions = {}): Promise<ClusterWatch> {
-  const watcher = new ClusterWatcher(clusterId, { watchTimeoutSeconds: 300, flushIntervalMs: 250, analysisDebounceMs: 2_000, ...options });
+export async function startClusterWatch(
+  clusterId: string,
+  options: ClusterWatchOptions = {},
+): Promise<ClusterWatch> {
+  const watcher = new ClusterWatcher(clusterId, {
+    watchTimeoutSeconds: 300,
+    flushIntervalMs: 250,
+    analysisDebounceMs: 2_000,
+    ...options,
+  });
   await watcher.start();
   return watcher;
 }
