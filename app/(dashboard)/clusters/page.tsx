@@ -2,9 +2,10 @@ import type { Metadata } from "next";
 import { requirePermission } from "@/lib/auth/session";
 import { can } from "@/lib/auth/permissions";
 import { listClustersWithHistory } from "@/lib/clusters/queries";
+import { SyncHistoryTable } from "@/components/clusters/sync-history-table";
 import { Card, EmptyState, PageHeader } from "@/components/ui/card";
 import { Badge, statusTone } from "@/components/ui/badge";
-import { formatDateTime, formatDuration, timeAgo } from "@/components/ui/format";
+import { timeAgo } from "@/components/ui/format";
 import { SyncButton } from "@/components/clusters/sync-button";
 import { RegisterClusterForm } from "@/components/clusters/register-cluster-form";
 import Link from "next/link";
@@ -67,39 +68,7 @@ export default async function ClustersPage() {
               </dl>
               {c.statusMessage ? <p className="mt-4 rounded-md bg-red-50 px-3 py-2 text-sm text-red-700">{c.statusMessage}</p> : null}
               <h3 className="mt-6 text-xs font-semibold uppercase tracking-wide text-slate-500">Sync history</h3>
-              {c.syncRuns.length === 0 ? (
-                <p className="mt-2 text-sm text-slate-600">No sync yet.</p>
-              ) : (
-                <table className="mt-2 min-w-full text-sm" data-testid="sync-history">
-                  <thead className="text-xs text-slate-500">
-                    <tr>
-                      <th className="py-1 text-left font-medium">Started</th>
-                      <th className="py-1 text-left font-medium">Trigger</th>
-                      <th className="py-1 text-left font-medium">Status</th>
-                      <th className="py-1 text-left font-medium">Duration</th>
-                      <th className="py-1 text-left font-medium">Objects</th>
-                    </tr>
-                  </thead>
-                  <tbody className="divide-y divide-slate-100">
-                    {c.syncRuns.map((run) => (
-                      <tr key={run.id}>
-                        <td className="py-1.5">{formatDateTime(run.startedAt)}</td>
-                        <td className="py-1.5">{run.trigger}</td>
-                        <td className="py-1.5">
-                          <Badge tone={statusTone[run.status]}>{run.status}</Badge>
-                          {run.error ? <span className="ml-2 text-xs text-red-700">{run.error}</span> : null}
-                        </td>
-                        <td className="py-1.5">{formatDuration(run.durationMs)}</td>
-                        <td className="py-1.5 text-slate-600">
-                          {Object.entries((run.counts ?? {}) as Record<string, number>)
-                            .map(([k, v]) => `${v} ${k}`)
-                            .join(", ")}
-                        </td>
-                      </tr>
-                    ))}
-                  </tbody>
-                </table>
-              )}
+              <SyncHistoryTable runs={c.syncRuns} className="mt-2" />
             </Card>
           ))}
         </div>

@@ -5,9 +5,10 @@ import { ArrowLeft } from "lucide-react";
 import { requirePermission } from "@/lib/auth/session";
 import { can } from "@/lib/auth/permissions";
 import { getClusterDetail, totalSyncedObjects } from "@/lib/clusters/queries";
+import { SyncHistoryTable } from "@/components/clusters/sync-history-table";
 import { Card, PageHeader, Stat } from "@/components/ui/card";
 import { Badge, statusTone } from "@/components/ui/badge";
-import { formatDateTime, formatDuration, timeAgo } from "@/components/ui/format";
+import { formatDuration, timeAgo } from "@/components/ui/format";
 import { SyncButton } from "@/components/clusters/sync-button";
 import { TestConnection } from "@/components/clusters/test-connection";
 import { SyncRunsChart } from "@/components/charts/inventory-charts";
@@ -84,39 +85,7 @@ export default async function ClusterPage({ params, searchParams }: { params: Pr
         )}
       </Card>
       <Card title="Sync history" className="mt-6">
-        {runs.length === 0 ? (
-          <p className="text-sm text-slate-600">No sync yet.</p>
-        ) : (
-          <table className="min-w-full text-sm" data-testid="sync-history">
-            <thead className="text-xs text-slate-500">
-              <tr>
-                <th className="py-1 text-left font-medium">Started</th>
-                <th className="py-1 text-left font-medium">Trigger</th>
-                <th className="py-1 text-left font-medium">Status</th>
-                <th className="py-1 text-left font-medium">Duration</th>
-                <th className="py-1 text-left font-medium">Objects</th>
-              </tr>
-            </thead>
-            <tbody className="divide-y divide-slate-100">
-              {runs.map((run) => (
-                <tr key={run.id} className="align-top">
-                  <td className="py-1.5 whitespace-nowrap">{formatDateTime(run.startedAt)}</td>
-                  <td className="py-1.5">{run.trigger}</td>
-                  <td className="py-1.5">
-                    <Badge tone={statusTone[run.status]}>{run.status}</Badge>
-                    {run.error ? <span className="mt-1 block max-w-xl text-xs text-red-700">{run.error}</span> : null}
-                  </td>
-                  <td className="py-1.5">{formatDuration(run.durationMs)}</td>
-                  <td className="py-1.5 text-xs text-slate-600">
-                    {Object.entries((run.counts ?? {}) as Record<string, number>)
-                      .map(([k, v]) => `${v} ${k}`)
-                      .join(", ") || "—"}
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        )}
+        <SyncHistoryTable runs={runs} />
       </Card>
     </>
   );
