@@ -65,7 +65,7 @@ async function main() {
   const { registerCluster } = await import("@/lib/clusters/register-cluster");
   const { syncCluster } = await import("@/lib/sync/sync-cluster");
   const { upsertUser } = await import("@/lib/auth/users");
-  const { issueSyncToken } = await import("./connect-cluster");
+  const { issueRemediationToken, issueSyncToken } = await import("./connect-cluster");
   const { startJobWorkers } = await import("@/lib/jobs");
 
   const database = process.env.DATABASE_URL
@@ -82,8 +82,14 @@ async function main() {
 
   const adminKc = new KubeConfig();
   adminKc.loadFromString(sim.adminKubeconfig());
-  const token = await issueSyncToken(adminKc);
-  const cluster = await registerCluster({ name: "demo", apiServerUrl: sim.url, caCertPem: sim.caPem, sync: { type: "token", token } });
+  // Two identities, as on a real cluster: read-only for sync, and a separate one for carrying out reviews.
+  const cluster = await registerCluster({
+    name: "demo",
+    apiServerUrl: sim.url,
+    caCertPem: sim.caPem,
+    sync: { type: "token", token: await issueSyncToken(adminKc) },
+    remediation: { type: "token", token: await issueRemediationToken(adminKc, 24 * 3600) },
+  });
   const outcome = await syncCluster(cluster.id, "registration");
   if (!outcome.ok) throw new Error(`the first sync failed: ${outcome.error}`);
   log(`synced cluster "demo": ${Object.entries(outcome.counts).map(([k, v]) => `${v} ${k}`).join(", ")} in ${outcome.durationMs} ms`);
