@@ -10,6 +10,8 @@ export default async function DashboardLayout({ children }: { children: ReactNod
     { href: "/", label: "Overview", icon: "overview" as const, visible: can(user.role, "inventory:read") },
     { href: "/identities", label: "Inventory", icon: "inventory" as const, visible: can(user.role, "inventory:read") },
     { href: "/clusters", label: "Clusters", icon: "clusters" as const, visible: can(user.role, "clusters:read") },
+    { href: "/who-can", label: "Who can", icon: "whoCan" as const, visible: can(user.role, "clusters:read") },
+    { href: "/teams", label: "Teams", icon: "teams" as const, visible: can(user.role, "clusters:read") },
     { href: "/audit", label: "Audit trail", icon: "audit" as const, visible: can(user.role, "audit:read") },
     { href: "/admin/users", label: "Users", icon: "users" as const, visible: can(user.role, "users:read") },
     { href: "/admin/tokens", label: "API tokens", icon: "tokens" as const, visible: can(user.role, "tokens:manage") },

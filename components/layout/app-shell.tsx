@@ -1,11 +1,20 @@
 import Link from "next/link";
 import type { ReactNode } from "react";
-import { Fingerprint, KeyRound, KeySquare, LayoutDashboard, LogOut, ScrollText, Server, Users } from "lucide-react";
+import { Fingerprint, KeyRound, KeySquare, LayoutDashboard, LogOut, ScrollText, Server, ShieldQuestion, Users, UsersRound } from "lucide-react";
 import { signOutAction } from "@/app/(dashboard)/actions";
 import { roleLabels, type Role } from "@/lib/auth/permissions";
 import { NavLink } from "./nav-link";
 
-const icons = { overview: LayoutDashboard, inventory: Fingerprint, clusters: Server, audit: ScrollText, users: Users, tokens: KeySquare };
+const icons = {
+  overview: LayoutDashboard,
+  inventory: Fingerprint,
+  clusters: Server,
+  whoCan: ShieldQuestion,
+  teams: UsersRound,
+  audit: ScrollText,
+  users: Users,
+  tokens: KeySquare,
+};
 
 export interface NavItem {
   href: string;

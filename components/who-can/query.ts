@@ -10,12 +10,23 @@ const word = (label: string, hint: string) =>
     .trim()
     .min(1, hint)
     .max(253)
-    .refine((value) => value === "" || value === "*" || lowerName.test(value), `${label}: lowercase letters, digits, '.', '-' or *`);
+    .refine(
+      (value) => value === "" || value === "*" || lowerName.test(value),
+      `${label}: lowercase letters, digits, '.', '-' or *`,
+    );
 
 export const whoCanParamsSchema = z.object({
   cluster: z.string().trim().max(64).default(""),
   verb: word("verb", "Name a verb, e.g. get, create, impersonate"),
-  group: z.string().trim().max(253).refine((value) => value === "" || value === "*" || lowerName.test(value), "API group: a DNS name, * or empty for the core group").default(""),
+  group: z
+    .string()
+    .trim()
+    .max(253)
+    .refine(
+      (value) => value === "" || value === "*" || lowerName.test(value),
+      "API group: a DNS name, * or empty for the core group",
+    )
+    .default(""),
   resource: word("resource", "Name a resource, e.g. secrets, pods"),
   subresource: z
     .string()
@@ -27,7 +38,10 @@ export const whoCanParamsSchema = z.object({
     .string()
     .trim()
     .max(63)
-    .refine((value) => value === "" || /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(value), "namespace: a namespace name, or empty for cluster-wide")
+    .refine(
+      (value) => value === "" || /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(value),
+      "namespace: a namespace name, or empty for cluster-wide",
+    )
     .default(""),
 });
 export type WhoCanParams = z.output<typeof whoCanParamsSchema>;
@@ -35,7 +49,18 @@ export type WhoCanParams = z.output<typeof whoCanParamsSchema>;
 export type WhoCanForm =
   | { state: "initial"; values: Partial<WhoCanParams> }
   | { state: "invalid"; values: Partial<WhoCanParams>; errors: string[] }
-  | { state: "query"; values: WhoCanParams; query: { clusterId?: string; verb: string; group: string; resource: string; subresource?: string; namespace?: string } };
+  | {
+      state: "query";
+      values: WhoCanParams;
+      query: {
+        clusterId?: string;
+        verb: string;
+        group: string;
+        resource: string;
+        subresource?: string;
+        namespace?: string;
+      };
+    };
 
 const fields = ["cluster", "verb", "group", "resource", "subresource", "namespace"] as const;
 
@@ -43,7 +68,10 @@ const fields = ["cluster", "verb", "group", "resource", "subresource", "namespac
  * Reads the who-can page's search parameters. No verb and no resource = nothing asked yet. A cluster that is
  * not among `knownClusterIds` is an error rather than an empty answer, which would read as "nobody can".
  */
-export function parseWhoCanParams(raw: Record<string, string | string[] | undefined>, knownClusterIds: readonly string[]): WhoCanForm {
+export function parseWhoCanParams(
+  raw: Record<string, string | string[] | undefined>,
+  knownClusterIds: readonly string[],
+): WhoCanForm {
   const values: Partial<WhoCanParams> = {};
   for (const field of fields) {
     const value = raw[field];
@@ -52,10 +80,15 @@ export function parseWhoCanParams(raw: Record<string, string | string[] | undefi
   }
   if (!values.verb?.trim() && !values.resource?.trim()) return { state: "initial", values };
   const parsed = whoCanParamsSchema.safeParse({ verb: "", resource: "", ...values });
-  if (!parsed.success) return { state: "invalid", values, errors: parsed.error.issues.map((issue) => issue.message) };
+  if (!parsed.success)
+    return { state: "invalid", values, errors: parsed.error.issues.map((issue) => issue.message) };
   const params = parsed.data;
   if (params.cluster && !knownClusterIds.includes(params.cluster)) {
-    return { state: "invalid", values, errors: ["This cluster does not exist (any more): pick one from the list."] };
+    return {
+      state: "invalid",
+      values,
+      errors: ["This cluster does not exist (any more): pick one from the list."],
+    };
   }
   return {
     state: "query",
@@ -83,14 +116,22 @@ export function whoCanHref(params: Partial<WhoCanParams>): string {
 }
 
 /** How the question reads in the page's heading: "get secrets cluster-wide", "create pods/exec in default". */
-export function describeQuestion(params: Pick<WhoCanParams, "verb" | "group" | "resource" | "subresource" | "namespace">): string {
+export function describeQuestion(
+  params: Pick<WhoCanParams, "verb" | "group" | "resource" | "subresource" | "namespace">,
+): string {
   const resource = `${params.resource}${params.subresource ? `/${params.subresource}` : ""}${params.group ? ` (${params.group})` : ""}`;
   return `${params.verb} ${resource} ${params.namespace ? `in namespace ${params.namespace}` : "cluster-wide"}`;
 }
 
 export const exampleQuestions: { label: string; params: Partial<WhoCanParams> }[] = [
   { label: "Who can read secrets cluster-wide?", params: { verb: "get", resource: "secrets" } },
-  { label: "Who can create pods in kube-system?", params: { verb: "create", resource: "pods", namespace: "kube-system" } },
-  { label: "Who can exec into pods in default?", params: { verb: "create", resource: "pods", subresource: "exec", namespace: "default" } },
+  {
+    label: "Who can create pods in kube-system?",
+    params: { verb: "create", resource: "pods", namespace: "kube-system" },
+  },
+  {
+    label: "Who can exec into pods in default?",
+    params: { verb: "create", resource: "pods", subresource: "exec", namespace: "default" },
+  },
   { label: "Who can impersonate users?", params: { verb: "impersonate", resource: "users" } },
 ];

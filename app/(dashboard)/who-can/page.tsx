@@ -6,15 +6,27 @@ import { whoCan } from "@/lib/permissions/who-can";
 import { Card, EmptyState, PageHeader } from "@/components/ui/card";
 import { WhoCanForm } from "@/components/who-can/who-can-form";
 import { WhoCanResults } from "@/components/who-can/who-can-results";
-import { describeQuestion, exampleQuestions, parseWhoCanParams, whoCanHref } from "@/components/who-can/query";
+import {
+  describeQuestion,
+  exampleQuestions,
+  parseWhoCanParams,
+  whoCanHref,
+} from "@/components/who-can/query";
 
 export const metadata: Metadata = { title: "Who can" };
 
-export default async function WhoCanPage({ searchParams }: { searchParams: Promise<Record<string, string | string[] | undefined>> }) {
+export default async function WhoCanPage({
+  searchParams,
+}: {
+  searchParams: Promise<Record<string, string | string[] | undefined>>;
+}) {
   await requirePermission("clusters:read");
   const db = getPrisma();
   const clusters = await db.cluster.findMany({ orderBy: { name: "asc" }, select: { id: true, name: true } });
-  const form = parseWhoCanParams(await searchParams, clusters.map((cluster) => cluster.id));
+  const form = parseWhoCanParams(
+    await searchParams,
+    clusters.map((cluster) => cluster.id),
+  );
   const answer = form.state === "query" ? await whoCan(db, form.query) : null;
   const clusterNames = new Map(clusters.map((cluster) => [cluster.id, cluster.name]));
 
@@ -31,8 +43,8 @@ export default async function WhoCanPage({ searchParams }: { searchParams: Promi
         {form.state === "initial" ? (
           <EmptyState title="Ask a question">
             <p>
-              Fill in a verb and a resource (an API group for non-core resources), and a namespace, or leave it empty to ask about cluster-wide access
-              (ClusterRoleBindings only). For example:
+              Fill in a verb and a resource (an API group for non-core resources), and a namespace, or leave
+              it empty to ask about cluster-wide access (ClusterRoleBindings only). For example:
             </p>
             <ul className="mt-3 space-y-1">
               {exampleQuestions.map((example) => (
@@ -56,7 +68,8 @@ export default async function WhoCanPage({ searchParams }: { searchParams: Promi
           <Card
             title={
               <span data-testid="who-can-count">
-                {answer.subjects.length} {answer.subjects.length === 1 ? "subject" : "subjects"} can {describeQuestion(form.values)}
+                {answer.subjects.length} {answer.subjects.length === 1 ? "subject" : "subjects"} can{" "}
+                {describeQuestion(form.values)}
               </span>
             }
           >
@@ -64,7 +77,12 @@ export default async function WhoCanPage({ searchParams }: { searchParams: Promi
           </Card>
         ) : (
           <EmptyState title={`Nobody can ${describeQuestion(form.values)}`}>
-            No binding in {form.query.clusterId ? clusterNames.get(form.query.clusterId) : clusters.length ? "any synced cluster" : "any cluster (none is registered yet)"}{" "}
+            No binding in{" "}
+            {form.query.clusterId
+              ? clusterNames.get(form.query.clusterId)
+              : clusters.length
+                ? "any synced cluster"
+                : "any cluster (none is registered yet)"}{" "}
             grants this. Members of <code>system:masters</code> are always allowed and do not show here.
           </EmptyState>
         )}
