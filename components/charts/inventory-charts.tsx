@@ -54,7 +54,7 @@ export function SeverityChart({ data }: { data: { severity: string; count: numbe
     <ChartFrame testId="severity-chart" label={`Identities by risk: ${data.map((d) => `${d.count} ${d.severity}`).join(", ")}`}>
       <BarChart data={data} margin={{ left: 0, right: 8 }}>
         <CartesianGrid strokeDasharray="3 3" vertical={false} />
-        <XAxis dataKey="severity" {...axis} />
+        <XAxis dataKey="severity" {...axis} interval={0} />
         <YAxis allowDecimals={false} {...axis} />
         <Tooltip cursor={{ fill: "#f1f5f9" }} />
         <Bar dataKey="count" name="Identities" radius={[4, 4, 0, 0]} isAnimationActive={false} onClick={(entry) => open((entry.payload as { href?: string }).href)} className="cursor-pointer">

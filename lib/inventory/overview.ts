@@ -6,10 +6,10 @@ const DAY_MS = 86_400_000;
 
 /** Credential age buckets, by the identity's oldest live credential. */
 export const credentialAgeBuckets = [
-  { key: "<30d", label: "< 30 days", minDays: 0, maxDays: 30 },
-  { key: "30-90d", label: "30–90 days", minDays: 30, maxDays: 90 },
-  { key: "90-365d", label: "90–365 days", minDays: 90, maxDays: 365 },
-  { key: ">1y", label: "> 1 year", minDays: 365, maxDays: undefined },
+  { key: "<30d", label: "< 30 d", minDays: 0, maxDays: 30 },
+  { key: "30-90d", label: "30–90 d", minDays: 30, maxDays: 90 },
+  { key: "90-365d", label: "90 d–1 y", minDays: 90, maxDays: 365 },
+  { key: ">1y", label: "> 1 y", minDays: 365, maxDays: undefined },
 ] as const;
 
 /** Everything the overview charts show, for the identities `user` may see. Live identities only. */
@@ -47,7 +47,7 @@ export async function getInventoryOverview(user: Viewer, now = new Date()) {
     }),
     credentialAge: [
       ...credentialAgeBuckets.map((b, i) => ({ key: b.key, label: b.label, minDays: b.minDays, count: ageCounts[i] ?? 0 })),
-      { key: "none", label: "No credential", minDays: undefined, count: noCredential },
+      { key: "none", label: "none", minDays: undefined, count: noCredential },
     ],
     findingsByOwasp,
     trend,
