@@ -1,21 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AuthorizationV1Api, CoreV1Api, KubeConfig, RbacAuthorizationV1Api } from "@kubernetes/client-node";
 import { startKubeSim, type KubeSim } from "@/lib/kube-sim";
+import { kubeConfigFor } from "@/lib/k8s/client";
 import { issueRemediationToken, issueSyncToken } from "./connect-cluster";
 
 let sim: KubeSim;
 let admin: KubeConfig;
 
-const as = (token: string) => {
-  const kc = new KubeConfig();
-  kc.loadFromOptions({
-    clusters: [{ name: "c", server: sim.url, caData: Buffer.from(sim.caPem).toString("base64") }],
-    users: [{ name: "u", token }],
-    contexts: [{ name: "x", cluster: "c", user: "u" }],
-    currentContext: "x",
-  });
-  return kc;
-};
+const as = (token: string) => kubeConfigFor({ apiServerUrl: sim.url, caCertPem: sim.caPem }, { type: "token", token });
 
 beforeAll(async () => {
   sim = await startKubeSim({ port: 0 });

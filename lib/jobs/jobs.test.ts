@@ -6,6 +6,7 @@ import { randomBytes } from "node:crypto";
 import path from "node:path";
 import { startKubeSim, type KubeSim } from "@/lib/kube-sim";
 import { setupTestDatabase } from "@/lib/testing/database";
+import { eventually } from "@/lib/testing/eventually";
 import { registerCluster } from "@/lib/clusters/register-cluster";
 import { issueSyncToken } from "@/lib/demo/connect-cluster";
 import { CLUSTER_SYNC, CLUSTER_SYNC_TICK, closeJobQueue, enqueueClusterSync, startJobWorkers } from "./index";
@@ -27,23 +28,13 @@ beforeAll(async () => {
     sync: { type: "token", token },
   }));
 });
+// pg-boss polls every few seconds: give jobs longer than the default wait.
+const JOB_WAIT_MS = 20_000;
+
 afterAll(async () => {
   await closeJobQueue();
   await sim?.stop();
 });
-
-async function eventually<T>(
-  read: () => Promise<T>,
-  accept: (value: T) => boolean,
-  timeoutMs = 20_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read();
-    if (accept(value) || Date.now() > deadline) return value;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
 
 const runs = () => db.prisma.syncRun.findMany({ where: { clusterId }, orderBy: { startedAt: "asc" } });
 
@@ -56,14 +47,24 @@ describe("sync jobs (pg-boss on the test database)", () => {
       [1, 2].map(() => startJobWorkers({ watch: false, pollingIntervalSeconds: 0.5, log: () => undefined })),
     );
     try {
-      const done = await eventually(runs, (r) => r.some((run) => run.status === "succeeded"));
+      const done = await eventually(
+        runs,
+        (r) => r.some((run) => run.status === "succeeded"),
+        JOB_WAIT_MS,
+        200,
+      );
       expect(done.filter((run) => run.trigger === "manual")).toHaveLength(1);
       // While one sync runs, more requests collapse into one queued job; then both run, one after the other.
       await enqueueClusterSync(clusterId, "manual");
       await new Promise((r) => setTimeout(r, 300));
       await enqueueClusterSync(clusterId, "manual");
       await enqueueClusterSync(clusterId, "manual");
-      const all = await eventually(runs, (r) => r.length >= 3 && r.every((run) => run.status !== "running"));
+      const all = await eventually(
+        runs,
+        (r) => r.length >= 3 && r.every((run) => run.status !== "running"),
+        JOB_WAIT_MS,
+        200,
+      );
       expect(all.length).toBeGreaterThanOrEqual(2);
       expect(all.length).toBeLessThanOrEqual(3);
       for (let i = 1; i < all.length; i++)
@@ -94,8 +95,11 @@ describe("sync jobs (pg-boss on the test database)", () => {
     try {
       // What pg-boss's cron sends once a minute.
       await boss.send(CLUSTER_SYNC_TICK, {});
-      const scheduled = await eventually(runs, (r) =>
-        r.some((run) => run.trigger === "schedule" && run.status === "succeeded"),
+      const scheduled = await eventually(
+        runs,
+        (r) => r.some((run) => run.trigger === "schedule" && run.status === "succeeded"),
+        JOB_WAIT_MS,
+        200,
       );
       expect(scheduled.some((run) => run.trigger === "schedule")).toBe(true);
       const schedules = await boss.getSchedules();

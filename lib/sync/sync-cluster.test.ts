@@ -3,6 +3,7 @@ import { CoreV1Api, KubeConfig, RbacAuthorizationV1Api } from "@kubernetes/clien
 import { randomBytes, X509Certificate } from "node:crypto";
 import { startKubeSim, type KubeSim } from "@/lib/kube-sim";
 import { setupTestDatabase } from "@/lib/testing/database";
+import { kubeConfigFor } from "@/lib/k8s/client";
 import { registerCluster } from "@/lib/clusters/register-cluster";
 import { issueSyncToken } from "@/lib/demo/connect-cluster";
 import { syncCluster } from "./sync-cluster";
@@ -197,13 +198,7 @@ describe("cluster sync (simulator → client-node → Postgres)", () => {
     const kc = new KubeConfig();
     kc.loadFromString(sim.adminKubeconfig());
     const token = await issueSyncToken(kc, 3600);
-    const asSync = new KubeConfig();
-    asSync.loadFromOptions({
-      clusters: [{ name: "c", server: sim.url, caData: Buffer.from(sim.caPem).toString("base64") }],
-      users: [{ name: "u", token }],
-      contexts: [{ name: "x", cluster: "c", user: "u" }],
-      currentContext: "x",
-    });
+    const asSync = kubeConfigFor({ apiServerUrl: sim.url, caCertPem: sim.caPem }, { type: "token", token });
     await expect(
       asSync
         .makeApiClient(CoreV1Api)

@@ -3,6 +3,7 @@ import { KubeConfig } from "@kubernetes/client-node";
 import { randomBytes } from "node:crypto";
 import { startKubeSim, type KubeSim } from "@/lib/kube-sim";
 import { setupTestDatabase } from "@/lib/testing/database";
+import { eventually } from "@/lib/testing/eventually";
 import { registerCluster } from "@/lib/clusters/register-cluster";
 import { issueSyncToken } from "@/lib/demo/connect-cluster";
 import { startClusterWatch, type ClusterWatch } from "./watcher";
@@ -37,19 +38,6 @@ afterAll(async () => {
   await watch?.stop();
   await sim?.stop();
 });
-
-async function eventually<T>(
-  read: () => Promise<T>,
-  accept: (value: T) => boolean,
-  timeoutMs = 8_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read();
-    if (accept(value) || Date.now() > deadline) return value;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 const serviceAccount = (name: string) => ({
   apiVersion: "v1",
