@@ -53,9 +53,14 @@ function columnName(field: DmmfField): string {
   return field.dbName ?? field.name;
 }
 
+/** Native types (`@db.X`) as format_type prints them. */
+const nativeColumnTypes: Record<string, string> = { Date: "date" };
+
 function expectedColumnType(field: DmmfField, enumDbNames: Map<string, string>): string {
   if (field.nativeType) {
-    throw new Error(`${field.name}: native type @db.${field.nativeType[0]} is not mapped in schema-diff.ts yet`);
+    const nativeType = nativeColumnTypes[field.nativeType[0]];
+    if (!nativeType) throw new Error(`${field.name}: native type @db.${field.nativeType[0]} is not mapped in schema-diff.ts yet`);
+    return field.isList ? `${nativeType}[]` : nativeType;
   }
   const baseType =
     field.kind === "enum" ? quoteIdent(enumDbNames.get(field.type) ?? field.type) : scalarColumnTypes[field.type];
