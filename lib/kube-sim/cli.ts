@@ -1,4 +1,4 @@
-import { writeFile } from "node:fs/promises";
+import { readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { z } from "zod";
@@ -15,7 +15,11 @@ const usage = `Usage: npm run kube-sim -- [options]
   --latency-ms N           fault: add N ms to every API request
   --throttle-ratio R       fault: answer 429 to this fraction of requests
   --error-ratio R          fault: answer 500 to this fraction of requests
-  --drop-ratio R           fault: drop the connection mid-response for this fraction of requests`;
+  --drop-ratio R           fault: drop the connection mid-response for this fraction of requests
+  --audit-webhook-url URL  send audit events (audit.k8s.io/v1 EventList) of served requests here
+  --audit-webhook-token T  bearer token for the audit webhook (required with --audit-webhook-url)
+  --audit-webhook-ca FILE  PEM CA that signed an https webhook's certificate
+  --audit-webhook-batch-max-wait-ms N   how long a partial batch waits (default 30000)`;
 
 const number = z.coerce.number().finite().nonnegative();
 const ratio = z.coerce.number().min(0).max(1);
@@ -31,8 +35,12 @@ const argsSchema = z.object({
   "throttle-ratio": ratio.optional(),
   "error-ratio": ratio.optional(),
   "drop-ratio": ratio.optional(),
+  "audit-webhook-url": z.url({ protocol: /^https?$/ }).optional(),
+  "audit-webhook-token": z.string().min(1).optional(),
+  "audit-webhook-ca": z.string().optional(),
+  "audit-webhook-batch-max-wait-ms": number.optional(),
   help: z.boolean().default(false),
-});
+}).refine((a) => !a["audit-webhook-url"] || a["audit-webhook-token"], { message: "--audit-webhook-url needs --audit-webhook-token", path: ["audit-webhook-token"] });
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -48,6 +56,10 @@ async function main(): Promise<void> {
       "throttle-ratio": { type: "string" },
       "error-ratio": { type: "string" },
       "drop-ratio": { type: "string" },
+      "audit-webhook-url": { type: "string" },
+      "audit-webhook-token": { type: "string" },
+      "audit-webhook-ca": { type: "string" },
+      "audit-webhook-batch-max-wait-ms": { type: "string" },
       help: { type: "boolean", short: "h" },
     },
   });
@@ -66,6 +78,16 @@ async function main(): Promise<void> {
     demo: args.demo,
     scale: args.scale,
     watchHistory: args["watch-history"],
+    ...(args["audit-webhook-url"]
+      ? {
+          auditWebhook: {
+            url: args["audit-webhook-url"],
+            token: args["audit-webhook-token"]!,
+            ...(args["audit-webhook-ca"] ? { caPem: await readFile(args["audit-webhook-ca"], "utf8") } : {}),
+            batchMaxWaitMs: args["audit-webhook-batch-max-wait-ms"],
+          },
+        }
+      : {}),
   });
   sim.faults.set({
     ...(args["latency-ms"] ? { latencyMs: args["latency-ms"] } : {}),
@@ -82,6 +104,7 @@ async function main(): Promise<void> {
   console.log(`objects loaded: ${loaded}; skipped (kinds not served): ${skippedTotal}`);
   for (const [kind, count] of Object.entries(skipped).sort((a, b) => b[1] - a[1])) console.log(`  skipped ${count} ${kind}`);
   console.log(`admin kubeconfig: ${kubeconfigFile}`);
+  if (args["audit-webhook-url"]) console.log(`audit webhook: ${args["audit-webhook-url"]}`);
   console.log(`try: kubectl --kubeconfig ${kubeconfigFile} get serviceaccounts -A`);
 
   const shutdown = (signal: string) => {

@@ -2,6 +2,7 @@ import { EventEmitter } from "node:events";
 import { createServer, type Server } from "node:https";
 import type { AddressInfo } from "node:net";
 import { stringify as toYaml } from "yaml";
+import { AuditWebhookSender, type AuditWebhookConfig } from "./audit-webhook";
 import { Authenticator } from "./auth";
 import { bootstrapObjects } from "./bootstrap";
 import { Cluster, TYPES } from "./cluster";
@@ -16,6 +17,7 @@ import type { KubeObject } from "./types";
 export type { KubeObject } from "./types";
 export type { RequestRecord, ObjectRef } from "./server";
 export type { FaultSettings, FaultTrigger } from "./faults";
+export type { AuditWebhookConfig, AuditEvent } from "./audit-webhook";
 
 export interface KubeSimOptions {
   /** Default 127.0.0.1. */
@@ -31,6 +33,8 @@ export interface KubeSimOptions {
   scale?: number;
   /** How many changes watches and continue tokens can reach back over (default 10000). */
   watchHistory?: number;
+  /** Send audit events of served requests to this webhook, as kube-apiserver's webhook backend does. */
+  auditWebhook?: AuditWebhookConfig;
 }
 
 export interface SimUser {
@@ -65,6 +69,10 @@ export interface KubeSim {
   tokenFor(user: SimUser): string;
   on(event: "request", listener: (record: RequestRecord) => void): this;
   off(event: "request", listener: (record: RequestRecord) => void): this;
+  /** Starts, replaces (the old one's queue is dropped) or, with null, stops the audit webhook. */
+  setAuditWebhook(config: AuditWebhookConfig | null): void;
+  /** Delivers every queued audit event now; resolves when each batch was delivered or dropped. */
+  flushAudit(): Promise<void>;
   /** Creates or replaces an object, bypassing authentication and admission (controllers still react). */
   apply(object: KubeObject): KubeObject;
   get(address: ObjectAddress): KubeObject | undefined;
@@ -104,6 +112,7 @@ class KubeSimServer extends EventEmitter implements KubeSim {
   readonly faults: Faults;
   private readonly admin: { certPem: string; keyPem: string };
   private server: Server | undefined;
+  private auditWebhook: AuditWebhookSender | undefined;
 
   constructor(
     private readonly ca: CertificateAuthority,
@@ -188,7 +197,25 @@ class KubeSimServer extends EventEmitter implements KubeSim {
     return this.cluster.settle();
   }
 
+  setAuditWebhook(config: AuditWebhookConfig | null): void {
+    this.auditWebhook?.close();
+    this.auditWebhook = config ? new AuditWebhookSender(config) : undefined;
+  }
+
+  async flushAudit(): Promise<void> {
+    await this.auditWebhook?.flush();
+  }
+
+  /** Called for every served request; builds the record only when someone wants it. */
+  recordRequest(record: () => RequestRecord): void {
+    if (!this.auditWebhook && this.listenerCount("request") === 0) return;
+    const built = record();
+    this.auditWebhook?.enqueue(built);
+    this.emit("request", built);
+  }
+
   async stop(): Promise<void> {
+    this.setAuditWebhook(null);
     this.api.closeWatches();
     const server = this.server;
     if (!server) return;
@@ -229,12 +256,11 @@ export async function startKubeSim(options: KubeSimOptions = {}): Promise<KubeSi
     authenticator,
     faults,
     serverAddress: (): string => new URL(sim.url).host,
-    emitRequest: (record) => {
-      if (sim.listenerCount("request") > 0) sim.emit("request", record());
-    },
+    emitRequest: (record) => sim.recordRequest(record),
     decodeProtobuf: async (body) => decodeKubernetesProtobuf(body) as KubeObject,
   });
   const sim: KubeSimServer = new KubeSimServer(ca, cluster, authenticator, seedReport, api, faults);
+  if (options.auditWebhook) sim.setAuditWebhook(options.auditWebhook);
   await sim.listen(options.host ?? "127.0.0.1", options.port ?? 0);
   return sim;
 }

@@ -28,8 +28,11 @@ export interface RequestRecord {
   user: string;
   groups: string[];
   uid?: string;
+  extra?: Record<string, string[]>;
   /** Set when the request impersonated another user: who really sent it. */
   impersonatedBy?: string;
+  /** The groups and extra of `impersonatedBy` (an audit event's `user`; the record's user is `impersonatedUser`). */
+  impersonator?: { groups: string[]; extra?: Record<string, string[]> };
   verb: string;
   requestURI: string;
   objectRef?: ObjectRef;
@@ -37,6 +40,9 @@ export interface RequestRecord {
   sourceIPs: string[];
   credentialId?: string;
   responseStatus: { code: number; reason?: string; message?: string };
+  /** When the request arrived (an audit event's requestReceivedTimestamp). */
+  receivedAt: string;
+  /** When the response was written, or a watch stream started. */
   timestamp: string;
 }
 
@@ -170,8 +176,9 @@ export class ApiServer {
   async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? "/", "https://kube-sim");
     const method = req.method ?? "GET";
+    const receivedAt = new Date().toISOString();
     let user: UserInfo | undefined;
-    let impersonatedBy: string | undefined;
+    let impersonator: UserInfo | undefined;
     let credentialId: string | undefined;
     let info: RequestInfo | undefined;
     let status = 200;
@@ -200,7 +207,7 @@ export class ApiServer {
       const requester = user;
       const impersonated = impersonate(req, requester, (attrs) => this.deps.cluster.can(requester, attrs));
       if (impersonated) {
-        impersonatedBy = requester.username;
+        impersonator = requester;
         user = impersonated;
       }
 
@@ -228,7 +235,10 @@ export class ApiServer {
         user: finalUser?.username ?? "system:anonymous",
         groups: finalUser?.groups ?? ["system:unauthenticated"],
         ...(finalUser?.uid ? { uid: finalUser.uid } : {}),
-        ...(impersonatedBy ? { impersonatedBy } : {}),
+        ...(finalUser?.extra ? { extra: finalUser.extra } : {}),
+        ...(impersonator
+          ? { impersonatedBy: impersonator.username, impersonator: { groups: impersonator.groups, ...(impersonator.extra ? { extra: impersonator.extra } : {}) } }
+          : {}),
         verb: finalInfo?.verb ?? method.toLowerCase(),
         requestURI: req.url ?? "/",
         ...(finalInfo
@@ -247,6 +257,7 @@ export class ApiServer {
         sourceIPs: [req.socket.remoteAddress ?? ""],
         ...(credentialId ? { credentialId } : {}),
         responseStatus: failure ? { code: status, reason: failure.reason, message: failure.message } : { code: status },
+        receivedAt,
         timestamp: new Date().toISOString(),
       }));
     }
