@@ -96,6 +96,12 @@ function userKeys(user: UserInfo): string[] {
   return [USER_KEY + user.username, ...user.groups.map((group) => GROUP_KEY + group)];
 }
 
+/** Whether a binding's subject names `user` (its username or one of its groups), matched as the authorizer does. */
+export function subjectAppliesTo(subject: Subject, bindingNamespace: string, user: UserInfo): boolean {
+  const key = subjectKey(subject, bindingNamespace);
+  return key !== null && userKeys(user).includes(key);
+}
+
 /** The subject as it applies: an SA subject's namespace defaulted to the binding's. */
 function effectiveSubject(subject: Subject, bindingNamespace: string): Subject {
   if (subject.kind !== "ServiceAccount" || subject.namespace) return subject;
