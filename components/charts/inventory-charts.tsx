@@ -28,11 +28,24 @@ export const severityColors: Record<string, string> = {
   none: "#10b981",
 };
 
-const axis = { fontSize: 12, stroke: "#64748b" };
+export const axis = { fontSize: 12, stroke: "#64748b" };
 
-function ChartFrame({ testId, label, children }: { testId: string; label: string; children: React.ReactElement }) {
+/** A chart with its accessible summary; `className` sets the height (charts need a sized box). */
+export function ChartFrame({
+  testId,
+  label,
+  className = "h-64",
+  style,
+  children,
+}: {
+  testId: string;
+  label: string;
+  className?: string;
+  style?: React.CSSProperties;
+  children: React.ReactElement;
+}) {
   return (
-    <div className="h-64" data-testid={testId} role="img" aria-label={label}>
+    <div className={className} style={style} data-testid={testId} role="img" aria-label={label}>
       <ResponsiveContainer width="100%" height="100%">
         {children}
       </ResponsiveContainer>
@@ -41,7 +54,7 @@ function ChartFrame({ testId, label, children }: { testId: string; label: string
 }
 
 /** Bars that open the inventory filtered on what was clicked. */
-function useDrillDown() {
+export function useDrillDown() {
   const router = useRouter();
   return (href: string | undefined) => {
     if (href) router.push(href);
