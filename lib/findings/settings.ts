@@ -13,6 +13,15 @@ const analysisSettingsSchema = z.object({
   expiryWarningDays: z.number().int().positive().catch(30).default(30),
   /** A service account run by at least this many distinct workloads is shared. */
   sharedServiceAccountWorkloads: z.number().int().min(2).catch(3).default(3),
+  /** Usage findings look back this many days: no event in it is "unused". */
+  usageWindowDays: z.number().int().positive().max(3650).catch(90).default(90),
+  /**
+   * The cluster's own networks (nodes, pods): a service account token used from elsewhere is human use. Empty
+   * means unknown, and then only user agents tell. One invalid entry voids the list, as for every other setting.
+   */
+  clusterCidrs: z.array(z.union([z.cidrv4(), z.cidrv6()])).catch([]).default([]),
+  /** Usage rollups older than this are deleted. */
+  usageRetentionDays: z.number().int().positive().max(3650).catch(400).default(400),
 });
 
 export interface AnalysisSettings {
@@ -21,6 +30,9 @@ export interface AnalysisSettings {
   maxCertificateValidityDays: number;
   expiryWarningDays: number;
   sharedServiceAccountWorkloads: number;
+  usageWindowDays: number;
+  clusterCidrs: string[];
+  usageRetentionDays: number;
 }
 
 export function analysisSettings(settings: unknown): AnalysisSettings {
