@@ -12,7 +12,7 @@ import { createTeam } from "@/lib/owners/teams";
 import { setupTestDatabase } from "@/lib/testing/database";
 import { acceptRisk, revokeRiskAcceptance } from "./accept-risk";
 import { analyzeCluster } from "./analyze-cluster";
-import { findingRules, type FindingRule } from "./rules";
+import { findingRule, findingRules, type FindingRule } from "./rules";
 
 const DAY = 86_400_000;
 const NOW = new Date("2026-11-27T00:00:00Z");
@@ -204,7 +204,6 @@ describe("analyzeCluster findings", () => {
     const rules = new Map<string, FindingRule>(findingRules.map((rule) => [rule.id, rule]));
     for (const finding of findings) {
       const rule = rules.get(finding.type);
-      expect(rule?.needsUsage).toBeUndefined();
       expect({ type: finding.type, severity: finding.severity, owasp: finding.owasp, csf: finding.csf }).toEqual({
         type: finding.type,
         severity: rule?.severity,
@@ -294,5 +293,159 @@ describe("lifecycle", () => {
     await revokeRiskAcceptance(database.prisma, { acceptanceId: second.id }, new Date(NOW.getTime() + 12 * DAY));
     expect((await database.prisma.identity.findUniqueOrThrow({ where: { id: identity.id } })).maxSeverity).toBe("critical");
     expect(acceptance.acceptedById).toBe("user-1");
+  });
+});
+
+describe("usage findings", () => {
+  // A cluster of its own, with rollup rows written directly (as ingestion writes them), so each rule is seen
+  // holding and not holding.
+  let usageClusterId: string;
+  const ids: Record<string, string> = {};
+  const day = (daysAgo: number) => new Date(Date.UTC(2026, 10, 27) - daysAgo * DAY);
+  const rollup = (identity: string, daysAgo: number, request: Partial<{ verb: string; apiGroup: string; resource: string; subresource: string; namespace: string; path: string; count: number; deniedCount: number; userAgents: string[]; sourceIps: string[]; resourceNames: string[] }>) => ({
+    clusterId: usageClusterId,
+    identityId: ids[identity],
+    day: day(daysAgo),
+    verb: "get",
+    count: 1,
+    firstSeenAt: new Date(day(daysAgo).getTime() + 3_600_000),
+    lastSeenAt: new Date(day(daysAgo).getTime() + 7_200_000),
+    userAgents: ["app/v1.0.0 (linux/amd64) kubernetes/abcdef"],
+    sourceIps: ["10.244.1.7"],
+    ...request,
+  });
+  const usageFindings = async (name: string) =>
+    (await database.prisma.finding.findMany({ where: { clusterId: usageClusterId, identityId: ids[name], resolvedAt: null, type: { in: ["unused", "unused-permissions", "human-use"] } } }))
+      .sort((a, b) => a.type.localeCompare(b.type));
+  const observe = (daysAgo: number, settings: object = {}) =>
+    database.prisma.cluster.update({ where: { id: usageClusterId }, data: { usageObservedSince: day(daysAgo), settings } });
+
+  beforeAll(async () => {
+    const objects: KubeObject[] = [
+      { apiVersion: "v1", kind: "Namespace", metadata: { name: "apps" } },
+      ...["reporter", "idle", "stale", "legacy-with-pods", "laptop-user", "ci-bot", "denied-only"].map((name) => serviceAccount("apps", name)),
+      {
+        apiVersion: RBAC,
+        kind: "Role",
+        metadata: { name: "reporter", namespace: "apps" },
+        rules: [
+          { apiGroups: [""], resources: ["pods"], verbs: ["get", "list"] },
+          { apiGroups: [""], resources: ["configmaps"], verbs: ["get"] },
+          { apiGroups: ["apps"], resources: ["deployments"], verbs: ["delete"] },
+        ],
+      },
+      ...["reporter", "idle", "denied-only"].map((name) => roleBinding("apps", name, "Role", "reporter", saSubject("apps", name))),
+      pod("apps", "web-7d4b9c8f6-abcde", "legacy-with-pods", "web-7d4b9c8f6"),
+    ];
+    const cluster = await insertCluster(database.prisma, "usage-test");
+    usageClusterId = cluster.id;
+    await insertKubeObjects(database.prisma, usageClusterId, objects);
+    await database.prisma.identity.createMany({
+      data: [
+        { clusterId: usageClusterId, kind: "User", name: "system:kube-proxy", username: "system:kube-proxy" },
+        { clusterId: usageClusterId, kind: "Group", name: "ops", username: "ops" },
+      ],
+    });
+    for (const identity of await database.prisma.identity.findMany({ where: { clusterId: usageClusterId } })) ids[identity.name] = identity.id;
+    // Last used long ago, by its events (stale) or by its legacy token's label (legacy-with-pods).
+    await database.prisma.identity.update({ where: { id: ids.stale }, data: { lastUsedAt: day(120) } });
+    await database.prisma.identity.update({ where: { id: ids["legacy-with-pods"] }, data: { lastUsedAt: day(200) } });
+    for (const name of ["reporter", "laptop-user", "ci-bot", "denied-only"]) await database.prisma.identity.update({ where: { id: ids[name] }, data: { lastUsedAt: day(1) } });
+    await database.prisma.usageRollup.createMany({
+      data: [
+        rollup("reporter", 1, { resource: "pods", namespace: "apps", count: 5, resourceNames: ["web-1"] }),
+        rollup("reporter", 30, { verb: "list", resource: "pods", namespace: "apps", count: 2 }),
+        // Refused every time: reading configmaps is not a use of the configmaps grant.
+        rollup("reporter", 2, { resource: "configmaps", namespace: "apps", count: 3, deniedCount: 3 }),
+        // Outside the 90-day window: neither use of the deployments grant nor of the identity.
+        rollup("reporter", 100, { verb: "delete", apiGroup: "apps", resource: "deployments", namespace: "apps" }),
+        rollup("stale", 120, { resource: "pods", namespace: "apps" }),
+        rollup("denied-only", 3, { resource: "secrets", namespace: "apps", count: 2, deniedCount: 2 }),
+        rollup("laptop-user", 4, { resource: "pods", namespace: "apps", userAgents: ["kubectl/v1.31.0 (darwin/arm64) kubernetes/abc1234"], sourceIps: ["10.244.3.9"] }),
+        rollup("laptop-user", 5, { resource: "pods", namespace: "apps", userAgents: ["laptop-user/v0.0.0 (linux/amd64) kubernetes/$Format"] }),
+        rollup("ci-bot", 6, { resource: "pods", namespace: "apps", userAgents: ["manager/v0.0.0 (linux/amd64) kubernetes/$Format"], sourceIps: ["203.0.113.7", "10.244.2.2"] }),
+      ],
+    });
+  });
+
+  it("observed for less than the window: only identities last used before it are unused, and none that runs pods", async () => {
+    await observe(10);
+    await analyzeCluster(database.prisma, usageClusterId, NOW);
+    const unused = await database.prisma.finding.findMany({ where: { clusterId: usageClusterId, type: "unused", resolvedAt: null } });
+    expect(unused.map((finding) => finding.identityId)).toEqual([ids.stale]);
+    expect(unused[0]).toMatchObject({
+      severity: "medium",
+      details: { lastUsedAt: day(120).toISOString(), observedSince: day(10).toISOString(), windowDays: 90 },
+      owasp: [...findingRule("unused").owasp],
+      csf: [...findingRule("unused").csf],
+    });
+  });
+
+  it("observed for the whole window: every identity without an event in it is unused, except Kubernetes' own and groups", async () => {
+    await observe(100);
+    await analyzeCluster(database.prisma, usageClusterId, NOW);
+    const unused = await database.prisma.finding.findMany({ where: { clusterId: usageClusterId, type: "unused", resolvedAt: null } });
+    const names = Object.fromEntries(Object.entries(ids).map(([name, id]) => [id, name]));
+    expect(unused.map((finding) => names[finding.identityId ?? ""]).sort()).toEqual(["idle", "legacy-with-pods", "stale"]);
+    expect((await usageFindings("idle"))[0]).toMatchObject({ title: "Unused: no use in the last 90 days", details: { lastUsedAt: null } });
+  });
+
+  it("unused permissions: the grants no allowed request in the window fell under, with their binding and role", async () => {
+    const [finding] = await usageFindings("reporter");
+    expect(finding).toMatchObject({
+      type: "unused-permissions",
+      severity: "medium",
+      title: "2 of 3 granted rules not used in 90 days",
+      owasp: [...findingRule("unused-permissions").owasp],
+      details: {
+        keptCount: 1,
+        removedCount: 2,
+        windowDays: 90,
+        unusedRules: [
+          { rule: "get core/configmaps in apps", binding: "RoleBinding apps/reporter", role: "Role apps/reporter" },
+          { rule: "delete apps/deployments in apps", binding: "RoleBinding apps/reporter", role: "Role apps/reporter" },
+        ],
+      },
+    });
+    // Only refused requests: the identity is in use (someone holds its token) but used none of its grants.
+    expect((await usageFindings("denied-only")).map((f) => [f.type, (f.details as { removedCount: number }).removedCount])).toEqual([["unused-permissions", 3]]);
+  });
+
+  it("human use: a kubectl user agent always; an address outside the cluster's CIDRs once they are configured", async () => {
+    const [laptop] = (await usageFindings("laptop-user")).filter((f) => f.type === "human-use");
+    expect(laptop).toMatchObject({
+      severity: "high",
+      owasp: ["NHI10"],
+      title: "Service account token used with kubectl",
+      details: { userAgents: [{ client: "kubectl", value: "kubectl/v1.31.0 (darwin/arm64) kubernetes/abc1234", count: 1, lastSeenAt: new Date(day(4).getTime() + 7_200_000).toISOString() }], sourceIps: [] },
+    });
+    // client-go controllers are programs, not people; without CIDRs an address says nothing.
+    expect((await usageFindings("ci-bot")).map((f) => f.type)).not.toContain("human-use");
+
+    await observe(100, { clusterCidrs: ["10.0.0.0/8", "fd00::/8"] });
+    await analyzeCluster(database.prisma, usageClusterId, NOW);
+    const [ci] = (await usageFindings("ci-bot")).filter((f) => f.type === "human-use");
+    expect(ci).toMatchObject({ title: "Service account token used from 203.0.113.7 outside the cluster", details: { userAgents: [], sourceIps: [{ value: "203.0.113.7" }], clusterCidrs: ["10.0.0.0/8", "fd00::/8"] } });
+    expect((await usageFindings("laptop-user")).find((f) => f.type === "human-use")?.details).toMatchObject({ sourceIps: [] });
+
+    // An invalid CIDR voids the list (the setting falls back to none), as every other invalid setting does.
+    await observe(100, { clusterCidrs: ["10.0.0.0/8", "not-a-cidr"] });
+    await analyzeCluster(database.prisma, usageClusterId, NOW);
+    expect((await usageFindings("ci-bot")).map((f) => f.type)).not.toContain("human-use");
+  });
+
+  it("new use resolves the unused finding; a shorter window drops grants used only before it", async () => {
+    await database.prisma.usageRollup.create({ data: rollup("idle", 0, { resource: "pods", namespace: "apps" }) });
+    await database.prisma.identity.update({ where: { id: ids.idle }, data: { lastUsedAt: NOW } });
+    const later = new Date(NOW.getTime() + 60_000);
+    await analyzeCluster(database.prisma, usageClusterId, later);
+    expect((await usageFindings("idle")).map((f) => f.type)).toEqual(["unused-permissions"]);
+    const resolved = await database.prisma.finding.findFirstOrThrow({ where: { identityId: ids.idle, type: "unused" } });
+    expect(resolved.resolvedAt).toEqual(later);
+
+    await observe(100, { usageWindowDays: 7 });
+    await analyzeCluster(database.prisma, usageClusterId, later);
+    // list pods happened 30 days ago, get pods yesterday: the pods rule is still used within 7 days.
+    expect((await usageFindings("reporter"))[0]).toMatchObject({ title: "2 of 3 granted rules not used in 7 days", details: { windowDays: 7, keptCount: 1 } });
   });
 });

@@ -5,9 +5,11 @@ import { randomUUID } from "node:crypto";
 import type { PrismaClient } from "@/lib/db";
 import { buildClusterPolicy, loadClusterRbacRows } from "@/lib/permissions/cluster-policy";
 import { resolveClusterOwners } from "@/lib/owners/resolve-owners";
+import { loadUsageFacts } from "@/lib/usage/queries";
 import { computeFindings, type ComputedFinding } from "./evaluate";
 import { refreshClusterIdentitySummaries } from "./identity-summary";
 import { analysisSettings } from "./settings";
+import { usageWindowStart } from "./usage-rules";
 
 export interface AnalysisOutcome {
   /** Findings that appeared or came back since the last run. */
@@ -75,9 +77,10 @@ async function inChunks<T>(rows: readonly T[], write: (chunk: readonly T[]) => P
 }
 
 export async function analyzeCluster(db: PrismaClient, clusterId: string, now: Date = new Date()): Promise<AnalysisOutcome> {
-  const cluster = await db.cluster.findUniqueOrThrow({ where: { id: clusterId }, select: { settings: true } });
+  const cluster = await db.cluster.findUniqueOrThrow({ where: { id: clusterId }, select: { settings: true, usageObservedSince: true } });
   const settings = analysisSettings(cluster.settings);
-  const [identities, credentials, workloads, rbac] = await Promise.all([
+  const windowStart = usageWindowStart(now, settings.usageWindowDays);
+  const [identities, credentials, workloads, rbac, usage] = await Promise.all([
     db.identity.findMany({
       where: { clusterId, deletedAt: null },
       select: {
@@ -91,6 +94,7 @@ export async function analyzeCluster(db: PrismaClient, clusterId: string, now: D
         annotations: true,
         ownerTeamId: true,
         ownerSource: true,
+        lastUsedAt: true,
       },
     }),
     db.credential.findMany({
@@ -102,6 +106,8 @@ export async function analyzeCluster(db: PrismaClient, clusterId: string, now: D
       select: { identityId: true, name: true, ownerKind: true, ownerName: true },
     }),
     loadClusterRbacRows(db, clusterId),
+    // Skipped entirely for clusters that never sent audit events.
+    cluster.usageObservedSince ? loadUsageFacts(db, { clusterId, since: windowStart, sourcesOf: "serviceAccounts" }) : new Map(),
   ]);
   const owners = await resolveClusterOwners(db, clusterId, settings.ownerAnnotationKey, identities);
   const computed = computeFindings({
@@ -113,6 +119,7 @@ export async function analyzeCluster(db: PrismaClient, clusterId: string, now: D
     owners,
     credentials,
     workloads,
+    usage: { windowStart, observedSince: cluster.usageObservedSince, byIdentity: usage },
   });
 
   return db.$transaction(

@@ -14,8 +14,10 @@ import {
 } from "@/lib/rbac";
 import type { CredentialKind, IdentityKind, Prisma, Severity } from "@/lib/db";
 import type { BindingRow, ClusterPolicy } from "@/lib/permissions/cluster-policy";
+import { diffGrants } from "@/lib/usage/grant-usage";
 import { findingRule, type FindingRuleId } from "./rules";
 import type { AnalysisSettings } from "./settings";
+import { compactRule, grantProvenance, humanClient, outsideCidrs, ownGrants, type IdentityUsageFacts, type UsageInput } from "./usage-rules";
 
 export interface AnalyzedIdentity {
   id: string;
@@ -24,6 +26,8 @@ export interface AnalyzedIdentity {
   name: string;
   username: string;
   groups: string[];
+  /** Latest audit event, or its credentials' legacy-token-last-used label where no event is known. */
+  lastUsedAt: Date | null;
 }
 
 export interface AnalyzedCredential {
@@ -53,6 +57,7 @@ export interface AnalysisInput {
   owners: ReadonlyMap<string, string | null>;
   credentials: readonly AnalyzedCredential[];
   workloads: readonly AnalyzedWorkload[];
+  usage: UsageInput;
 }
 
 export interface ComputedFinding {
@@ -291,6 +296,13 @@ export function computeFindings(input: AnalysisInput): ComputedFinding[] {
 
     if (!input.owners.get(identity.id)) emit("no-owner", key, identity.id, {});
 
+    // Groups are not used, their members are: usage is attributed to users and service accounts.
+    if (identity.kind !== "Group") {
+      const usage = input.usage.byIdentity.get(identity.id);
+      if (usage) usedIdentityFindings(identity, key, rules, usage, input, emit);
+      else unusedIdentityFinding(identity, key, workloadsByIdentity.has(identity.id), input, emit);
+    }
+
     if (identity.kind === "ServiceAccount") {
       const direct = rules.filter(isDirectGrant);
       const bindings = [...new Map(direct.map((grant) => [`${grant.binding.kind}/${grant.binding.namespace ?? ""}/${grant.binding.name}`, grant.binding])).values()];
@@ -375,6 +387,86 @@ export function computeFindings(input: AnalysisInput): ComputedFinding[] {
     }
   }
   return dedupe(findings);
+}
+
+type Emit = (type: FindingRuleId, key: string, identityId: string | null, details: Prisma.InputJsonObject, title?: string) => void;
+
+const isoDay = (date: Date) => date.toISOString().slice(0, 10);
+
+/**
+ * No event in the window. Claimed only when that means something: Keyward has received the cluster's events for
+ * the whole window, or the identity's last known use (an older event, or the legacy-token-last-used label) is
+ * older than the window. A cluster that never sent usage has no unused identities.
+ */
+function unusedIdentityFinding(identity: AnalyzedIdentity, key: string, hasWorkloads: boolean, input: AnalysisInput, emit: Emit): void {
+  const { windowStart, observedSince } = input.usage;
+  const { lastUsedAt } = identity;
+  if (lastUsedAt && lastUsedAt >= windowStart) return;
+  const observedWholeWindow = observedSince !== null && observedSince <= windowStart;
+  if (!observedWholeWindow) {
+    // Only an old last use to go on. The legacy-token label tracks legacy tokens alone: pods use bound tokens,
+    // which leave no trace outside audit events, so a service account that runs pods may well be in use.
+    if (!lastUsedAt || hasWorkloads) return;
+  }
+  const windowDays = input.settings.usageWindowDays;
+  emit("unused", key, identity.id,
+    { lastUsedAt: lastUsedAt?.toISOString() ?? null, observedSince: observedSince?.toISOString() ?? null, windowDays },
+    lastUsedAt ? `Unused: last used ${isoDay(lastUsedAt)}, nothing in the last ${windowDays} days` : `Unused: no use in the last ${windowDays} days`);
+}
+
+/** Findings from what an identity that was used in the window did: grants it never needed, and human use. */
+function usedIdentityFindings(
+  identity: AnalyzedIdentity,
+  key: string,
+  rules: readonly EffectiveRule[],
+  usage: IdentityUsageFacts,
+  input: AnalysisInput,
+  emit: Emit,
+): void {
+  const { settings, now, usage: window } = input;
+  const granted = ownGrants(rules);
+  if (granted.length > 0) {
+    const { kept, removed } = diffGrants(granted, usage.records);
+    if (removed.length > 0) {
+      // Until Keyward has watched a whole window, say how many days the claim rests on.
+      const observedDays = window.observedSince ? Math.max(1, Math.ceil((now.getTime() - window.observedSince.getTime()) / DAY_MS)) : settings.usageWindowDays;
+      const days = Math.min(settings.usageWindowDays, observedDays);
+      emit("unused-permissions", key, identity.id,
+        {
+          windowDays: settings.usageWindowDays,
+          observedSince: window.observedSince?.toISOString() ?? null,
+          keptCount: kept.length,
+          removedCount: removed.length,
+          unusedRules: removed.slice(0, MAX_LISTED_GRANTS).map((grant) => ({ rule: compactRule(grant), ...grantProvenance(grant) })),
+        },
+        `${removed.length} of ${granted.length} granted rules not used in ${days} ${days === 1 ? "day" : "days"}`);
+    }
+  }
+  if (identity.kind !== "ServiceAccount") return;
+  const humanAgents = usage.userAgents.flatMap((source) => {
+    const client = humanClient(source.value);
+    return client ? [{ client, ...sourceFacts(source) }] : [];
+  });
+  const outside = outsideCidrs(settings.clusterCidrs);
+  const foreignIps = outside ? usage.sourceIps.filter((source) => outside(source.value)).map(sourceFacts) : [];
+  if (humanAgents.length === 0 && foreignIps.length === 0) return;
+  const clients = [...new Set(humanAgents.map((agent) => agent.client))];
+  const because = [
+    ...(clients.length > 0 ? [`with ${clients.join(", ")}`] : []),
+    ...(foreignIps.length > 0 ? [`from ${foreignIps.length === 1 ? foreignIps[0].value : `${foreignIps.length} addresses`} outside the cluster`] : []),
+  ];
+  emit("human-use", key, identity.id,
+    {
+      userAgents: humanAgents.slice(0, MAX_LISTED_GRANTS),
+      sourceIps: foreignIps.slice(0, MAX_LISTED_GRANTS),
+      clusterCidrs: settings.clusterCidrs,
+      windowDays: settings.usageWindowDays,
+    },
+    `Service account token used ${because.join(" and ")}`);
+}
+
+function sourceFacts(source: IdentityUsageFacts["userAgents"][number]) {
+  return { value: source.value, count: source.count, firstSeenAt: source.firstSeenAt.toISOString(), lastSeenAt: source.lastSeenAt.toISOString() };
 }
 
 /** A fingerprint appears once (a binding can list the same subject twice). */

@@ -8,7 +8,10 @@ export interface FindingRule {
   severity: Severity;
   owasp: readonly string[];
   csf: readonly string[];
-  /** Computed from usage (audit events): defined now, emitted once usage is collected. */
+  /**
+   * Computed from usage (the cluster's audit events, lib/usage): emitted only for clusters that send them, and
+   * "unused" only once Keyward has observed a whole usage window (or the identity's last known use is older).
+   */
   needsUsage?: boolean;
 }
 

@@ -2,6 +2,8 @@
 // resources × verbs matrix saying where each verb is granted (cluster-wide or in which namespaces).
 import type { EffectiveRule, PolicyRule } from "@/lib/rbac";
 import type { PrismaClient } from "@/lib/db";
+import { ruleUsedBy } from "@/lib/usage/grant-usage";
+import type { UsageRecord } from "@/lib/usage/types";
 import { loadClusterPolicy } from "./cluster-policy";
 
 /** The verbs the matrix always shows, in kubectl's order; any other granted verb is appended. */
@@ -87,6 +89,50 @@ export function buildPermissionMatrix(rules: readonly EffectiveRule[]): Permissi
     nonResourceUrls: [...nonResource.entries()]
       .map(([path, granted]) => ({ path, verbs: [...granted].sort() }))
       .sort((a, b) => a.path.localeCompare(b.path)),
+  };
+}
+
+export interface UsedPermissionCell extends PermissionCell {
+  /** Some allowed request of the window falls under this cell. */
+  used: boolean;
+  requests: number;
+}
+
+export interface UsedPermissionMatrix {
+  verbs: string[];
+  rows: (Omit<PermissionMatrixRow, "cells"> & { cells: Record<string, UsedPermissionCell> })[];
+  nonResourceUrls: { path: string; verbs: string[]; usedVerbs: string[] }[];
+}
+
+/** Requests (allowed, in the window) that this cell could have let through: its verb, resource, scope and names. */
+function cellRequests(row: PermissionMatrixRow, verb: string, cell: PermissionCell, records: readonly UsageRecord[]): number {
+  const rule: PolicyRule = {
+    verbs: [verb],
+    apiGroups: [row.apiGroup],
+    resources: [row.subresource ? `${row.resource}/${row.subresource}` : row.resource],
+    ...(cell.limitedByResourceNames ? { resourceNames: cell.resourceNames } : {}),
+  };
+  const scopes = cell.clusterWide ? [null] : cell.namespaces;
+  return records.reduce((sum, record) => (scopes.some((scope) => ruleUsedBy(rule, scope, [record])) ? sum + record.count : sum), 0);
+}
+
+/** The matrix with every granted cell marked used or unused by a window's requests (lib/usage/queries.ts). */
+export function markUsedCells(matrix: PermissionMatrix, records: readonly UsageRecord[]): UsedPermissionMatrix {
+  return {
+    verbs: matrix.verbs,
+    rows: matrix.rows.map((row) => ({
+      ...row,
+      cells: Object.fromEntries(
+        Object.entries(row.cells).map(([verb, cell]) => {
+          const requests = cellRequests(row, verb, cell, records);
+          return [verb, { ...cell, used: requests > 0, requests }];
+        }),
+      ),
+    })),
+    nonResourceUrls: matrix.nonResourceUrls.map((entry) => ({
+      ...entry,
+      usedVerbs: entry.verbs.filter((verb) => ruleUsedBy({ verbs: [verb], nonResourceURLs: [entry.path] }, null, records)),
+    })),
   };
 }
 

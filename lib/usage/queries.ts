@@ -1,0 +1,293 @@
+// Reading usage back: the window's rollups aggregated per request (what the findings, the least-privilege role
+// and the identity page need), the sources an identity was used from, credentials' last use, and the identity
+// page's usage summary. Every query aggregates in Postgres: a window holds one row per identity, request and day.
+import "server-only";
+import { Prisma, type CredentialKind, type PrismaClient } from "@/lib/db";
+import { analysisSettings } from "@/lib/findings/settings";
+import { usageWindowStart, type IdentityUsageFacts, type UsageSource } from "@/lib/findings/usage-rules";
+import {
+  getIdentityPermissions,
+  markUsedCells,
+  type UsedPermissionMatrix,
+} from "@/lib/permissions/identity-permissions";
+import type { UsageRecord } from "./types";
+
+const TOP = 10;
+
+interface RecordRow {
+  identityId: string;
+  verb: string;
+  apiGroup: string;
+  resource: string;
+  subresource: string;
+  namespace: string;
+  path: string;
+  count: bigint;
+  resourceNames: string[];
+  resourceNamesComplete: boolean;
+}
+
+interface SourceRow {
+  identityId: string;
+  kind: "userAgent" | "sourceIp";
+  value: string;
+  count: bigint;
+  firstSeenAt: Date;
+  lastSeenAt: Date;
+}
+
+export interface UsageScope {
+  clusterId: string;
+  /** First day of the window (see usageWindowStart). */
+  since: Date;
+  /** One identity; all of the cluster's when absent. */
+  identityId?: string;
+  /** Whose user agents and source addresses to load: the human-use finding needs service accounts' only. */
+  sourcesOf: "serviceAccounts" | "all";
+}
+
+/**
+ * Each identity's window, with one record per distinct request (verb, group, resource, subresource, namespace,
+ * path) summed over its days, and its distinct user agents and addresses. Denied requests count as use of the
+ * identity (someone holds its credential) but not of any permission. Identities without events are absent.
+ */
+export async function loadUsageFacts(
+  db: PrismaClient,
+  scope: UsageScope,
+): Promise<Map<string, IdentityUsageFacts>> {
+  const identity = scope.identityId ? Prisma.sql`AND r."identityId" = ${scope.identityId}` : Prisma.empty;
+  const since = scope.since.toISOString().slice(0, 10);
+  const sourcesOf =
+    scope.sourcesOf === "serviceAccounts"
+      ? Prisma.sql`AND r."identityId" IN (SELECT "id" FROM "Identity" WHERE "clusterId" = ${scope.clusterId} AND "kind" = 'ServiceAccount')`
+      : Prisma.empty;
+  const [records, sources] = await Promise.all([
+    // Each rollup row joins its names once each (WITH ORDINALITY): its count is summed on the first only.
+    db.$queryRaw<RecordRow[]>`
+      SELECT r."identityId", r."verb", r."apiGroup", r."resource", r."subresource", r."namespace", r."path",
+        coalesce(sum(r."count" - r."deniedCount") FILTER (WHERE n.ord IS NULL OR n.ord = 1), 0)::int8 AS "count",
+        coalesce(array_agg(DISTINCT n.name) FILTER (WHERE n.name IS NOT NULL AND r."count" > r."deniedCount"), '{}') AS "resourceNames",
+        coalesce(bool_and(r."resourceNamesComplete") FILTER (WHERE r."count" > r."deniedCount"), true) AS "resourceNamesComplete"
+      FROM "UsageRollup" r
+      LEFT JOIN LATERAL unnest(r."resourceNames") WITH ORDINALITY AS n(name, ord) ON true
+      WHERE r."clusterId" = ${scope.clusterId} AND r."day" >= ${since}::date ${identity}
+      GROUP BY r."identityId", r."verb", r."apiGroup", r."resource", r."subresource", r."namespace", r."path"`,
+    db.$queryRaw<SourceRow[]>`
+      SELECT r."identityId", s.kind, s.value, sum(r."count")::int8 AS "count", min(r."firstSeenAt") AS "firstSeenAt", max(r."lastSeenAt") AS "lastSeenAt"
+      FROM "UsageRollup" r
+      CROSS JOIN LATERAL (
+        SELECT 'userAgent' AS kind, ua AS value FROM unnest(r."userAgents") AS ua
+        UNION ALL SELECT 'sourceIp', ip FROM unnest(r."sourceIps") AS ip
+      ) s
+      WHERE r."clusterId" = ${scope.clusterId} AND r."day" >= ${since}::date ${identity} ${sourcesOf}
+      GROUP BY r."identityId", s.kind, s.value`,
+  ]);
+  const facts = new Map<string, IdentityUsageFacts>();
+  const of = (identityId: string) => {
+    let entry = facts.get(identityId);
+    if (!entry) facts.set(identityId, (entry = { records: [], userAgents: [], sourceIps: [] }));
+    return entry;
+  };
+  for (const { identityId, count, ...record } of records) {
+    const entry = of(identityId);
+    // A request the cluster refused every time used no permission.
+    if (count > 0n) entry.records.push({ ...record, count: Number(count) });
+  }
+  for (const { identityId, kind, value, count, firstSeenAt, lastSeenAt } of sources) {
+    const source: UsageSource = { value, count: Number(count), firstSeenAt, lastSeenAt };
+    (kind === "userAgent" ? of(identityId).userAgents : of(identityId).sourceIps).push(source);
+  }
+  for (const entry of facts.values()) {
+    entry.userAgents.sort(byCountDesc);
+    entry.sourceIps.sort(byCountDesc);
+  }
+  return facts;
+}
+
+function byCountDesc(a: { count: number; value?: string }, b: { count: number; value?: string }): number {
+  return b.count - a.count || (a.value ?? "").localeCompare(b.value ?? "");
+}
+
+/**
+ * Credentials' own last use: the latest event that carried their credential id, or their
+ * kubernetes.io/legacy-token-last-used label (Credential.lastUsedAt) when no event is known or it is later.
+ */
+export async function credentialLastUse(
+  db: PrismaClient,
+  credentials: readonly { id: string; lastUsedAt: Date | null }[],
+): Promise<Map<string, { lastUsedAt: Date | null; requests: number }>> {
+  const usage = credentials.length
+    ? await db.credentialUsage.groupBy({
+        by: ["credentialId"],
+        where: { credentialId: { in: credentials.map((credential) => credential.id) } },
+        _max: { lastSeenAt: true },
+        _sum: { count: true },
+      })
+    : [];
+  const byId = new Map(usage.map((row) => [row.credentialId, row]));
+  return new Map(
+    credentials.map((credential) => {
+      const seen = byId.get(credential.id);
+      return [
+        credential.id,
+        {
+          lastUsedAt: latest(seen?._max.lastSeenAt ?? null, credential.lastUsedAt),
+          requests: seen?._sum.count ?? 0,
+        },
+      ];
+    }),
+  );
+}
+
+function latest(a: Date | null, b: Date | null): Date | null {
+  if (!a) return b;
+  if (!b) return a;
+  return a > b ? a : b;
+}
+
+export interface IdentityUsage {
+  identityId: string;
+  days: number;
+  /** First day of the window (UTC midnight). */
+  since: Date;
+  lastUsedAt: Date | null;
+  /** When Keyward started receiving the cluster's audit events (null: never). */
+  observedSince: Date | null;
+  totals: { requests: number; denied: number; activeDays: number };
+  /** Every day of the window, oldest first, zero when idle. `day` is YYYY-MM-DD (UTC). */
+  daily: { day: string; requests: number; denied: number }[];
+  topVerbs: { verb: string; requests: number }[];
+  /** Resources as `group/resource[/subresource]` ("core" for the core group), or a non-resource path. */
+  topResources: {
+    key: string;
+    apiGroup: string;
+    resource: string;
+    subresource: string;
+    path: string;
+    requests: number;
+  }[];
+  /** The identity's effective permissions with each cell marked used or unused in the window. */
+  matrix: UsedPermissionMatrix;
+  credentials: {
+    id: string;
+    kind: CredentialKind;
+    namespace: string;
+    name: string;
+    deletedAt: Date | null;
+    lastUsedAt: Date | null;
+    /** Requests seen with this credential's id (all time). */
+    requests: number;
+  }[];
+  /** Credential ids seen in events that match no synced credential (e.g. a bound token's JTI). */
+  otherCredentials: { credentialRef: string; lastUsedAt: Date; requests: number }[];
+  sources: { userAgents: UsageSource[]; sourceIps: UsageSource[] };
+  /** Allowed requests aggregated over the window: the least-privilege role is generated from these. */
+  records: UsageRecord[];
+}
+
+/**
+ * The identity page's usage tab and GET /api/v1/identities/{id}/usage. `days` defaults to the cluster's usage
+ * window. The caller checks that the viewer may see the identity; a missing identity throws.
+ */
+export async function getIdentityUsage(
+  db: PrismaClient,
+  identityId: string,
+  options: { days?: number; now?: Date } = {},
+): Promise<IdentityUsage> {
+  const now = options.now ?? new Date();
+  const identity = await db.identity.findUniqueOrThrow({
+    where: { id: identityId },
+    select: {
+      clusterId: true,
+      lastUsedAt: true,
+      cluster: { select: { settings: true, usageObservedSince: true } },
+      credentials: {
+        orderBy: [
+          { deletedAt: { sort: "desc", nulls: "first" } },
+          { issuedAt: { sort: "asc", nulls: "last" } },
+        ],
+        select: { id: true, kind: true, namespace: true, name: true, deletedAt: true, lastUsedAt: true },
+      },
+    },
+  });
+  const days = options.days ?? analysisSettings(identity.cluster.settings).usageWindowDays;
+  const since = usageWindowStart(now, days);
+  const sinceDay = since.toISOString().slice(0, 10);
+  const [facts, dailyRows, permissions, lastUse, other] = await Promise.all([
+    loadUsageFacts(db, { clusterId: identity.clusterId, since, identityId, sourcesOf: "all" }),
+    db.$queryRaw<{ day: string; requests: bigint; denied: bigint }[]>`
+      SELECT to_char(r."day", 'YYYY-MM-DD') AS day, sum(r."count")::int8 AS requests, sum(r."deniedCount")::int8 AS denied
+      FROM "UsageRollup" r
+      WHERE r."identityId" = ${identityId} AND r."day" >= ${sinceDay}::date
+      GROUP BY r."day"`,
+    getIdentityPermissions(db, identityId),
+    credentialLastUse(db, identity.credentials),
+    db.credentialUsage.findMany({
+      where: { identityId, credentialId: null },
+      orderBy: { lastSeenAt: "desc" },
+      take: 50,
+      select: { credentialRef: true, lastSeenAt: true, count: true },
+    }),
+  ]);
+  const usage = facts.get(identityId) ?? { records: [], userAgents: [], sourceIps: [] };
+  const byDay = new Map(dailyRows.map((row) => [row.day, row]));
+  const daily = Array.from({ length: days }, (_, index) => {
+    const day = new Date(since.getTime() + index * 86_400_000).toISOString().slice(0, 10);
+    const row = byDay.get(day);
+    return { day, requests: Number(row?.requests ?? 0n), denied: Number(row?.denied ?? 0n) };
+  });
+  const verbs = new Map<string, number>();
+  const resources = new Map<string, IdentityUsage["topResources"][number]>();
+  for (const record of usage.records) {
+    verbs.set(record.verb, (verbs.get(record.verb) ?? 0) + record.count);
+    const key =
+      record.path ||
+      `${record.apiGroup || "core"}/${record.resource}${record.subresource ? `/${record.subresource}` : ""}`;
+    const entry = resources.get(key) ?? {
+      key,
+      apiGroup: record.apiGroup,
+      resource: record.resource,
+      subresource: record.subresource,
+      path: record.path,
+      requests: 0,
+    };
+    entry.requests += record.count;
+    resources.set(key, entry);
+  }
+  return {
+    identityId,
+    days,
+    since,
+    lastUsedAt: identity.lastUsedAt,
+    observedSince: identity.cluster.usageObservedSince,
+    totals: {
+      requests: daily.reduce((sum, day) => sum + day.requests, 0),
+      denied: daily.reduce((sum, day) => sum + day.denied, 0),
+      activeDays: daily.filter((day) => day.requests > 0).length,
+    },
+    daily,
+    topVerbs: [...verbs]
+      .map(([verb, requests]) => ({ verb, requests }))
+      .sort((a, b) => b.requests - a.requests || a.verb.localeCompare(b.verb))
+      .slice(0, TOP),
+    topResources: [...resources.values()]
+      .sort((a, b) => b.requests - a.requests || a.key.localeCompare(b.key))
+      .slice(0, TOP),
+    matrix: markUsedCells(permissions?.matrix ?? { verbs: [], rows: [], nonResourceUrls: [] }, usage.records),
+    credentials: identity.credentials.map((credential) => ({
+      id: credential.id,
+      kind: credential.kind,
+      namespace: credential.namespace,
+      name: credential.name,
+      deletedAt: credential.deletedAt,
+      ...(lastUse.get(credential.id) ?? { lastUsedAt: credential.lastUsedAt, requests: 0 }),
+    })),
+    otherCredentials: other.map((row) => ({
+      credentialRef: row.credentialRef,
+      lastUsedAt: row.lastSeenAt,
+      requests: row.count,
+    })),
+    sources: { userAgents: usage.userAgents, sourceIps: usage.sourceIps },
+    records: usage.records,
+  };
+}
