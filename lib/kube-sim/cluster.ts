@@ -46,6 +46,8 @@ export interface WriteOptions {
   dryRun?: boolean;
   /** The requesting user: needed for RBAC escalation checks and CSR `spec.username`. Undefined = trusted. */
   user?: UserInfo;
+  /** DeleteOptions.preconditions: the delete fails with a conflict unless the object still has these. */
+  preconditions?: { uid?: string; resourceVersion?: string };
 }
 
 function metadataOf(value: unknown): KubeObject["metadata"] {
@@ -194,6 +196,11 @@ export class Cluster {
     if (!existing) throw errors.notFound(type, name);
     if (type === TYPES.namespaces && UNDELETABLE_NAMESPACES.has(name)) {
       throw errors.forbidden(type, name, "this namespace may not be deleted");
+    }
+    const { uid, resourceVersion } = options.preconditions ?? {};
+    if (uid && uid !== existing.metadata.uid) throw errors.preconditionFailed(type, name, "UID", uid, existing.metadata.uid ?? "");
+    if (resourceVersion && resourceVersion !== existing.metadata.resourceVersion) {
+      throw errors.preconditionFailed(type, name, "ResourceVersion", resourceVersion, existing.metadata.resourceVersion ?? "");
     }
     if (options.dryRun) return existing;
     return this.store.remove(type, ns, name)!;

@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { parse as parseYaml } from "yaml";
 import type { UserInfo } from "@/lib/rbac";
 import { impersonate, type Authenticator } from "./auth";
-import { TYPES, type Cluster } from "./cluster";
+import { TYPES, type Cluster, type WriteOptions } from "./cluster";
 import { coreVersions, groupDocument, groupList, resourceList, versionInfo } from "./discovery";
 import type { Faults } from "./faults";
 import { openApiDocument, openApiIndex, unknownFields } from "./openapi";
@@ -360,7 +360,7 @@ export class ApiServer {
         return { status: 200, body: cluster.update(type, clusterNamespace, name!, this.subresourceUpdate(type, clusterNamespace, name!, subresource, patched, user), write) };
       }
       case "delete": {
-        const deleted = cluster.delete(type, clusterNamespace, name!, write);
+        const deleted = cluster.delete(type, clusterNamespace, name!, { ...write, preconditions: await this.deletePreconditions(req) });
         return { status: 200, body: deleted };
       }
       case "deletecollection": {
@@ -623,6 +623,17 @@ export class ApiServer {
       chunks.push(chunk as Buffer);
     }
     return Buffer.concat(chunks);
+  }
+
+  /** DeleteOptions sent as the body of a DELETE: only its preconditions matter here. */
+  private async deletePreconditions(req: IncomingMessage): Promise<WriteOptions["preconditions"]> {
+    const body = await this.readBody(req);
+    if (body.length === 0) return undefined;
+    try {
+      return (JSON.parse(body.toString("utf8")) as { preconditions?: WriteOptions["preconditions"] | null }).preconditions ?? undefined;
+    } catch {
+      throw errors.badRequest("the body of the request is not valid DeleteOptions JSON");
+    }
   }
 
   private async readObject(req: IncomingMessage): Promise<KubeObject> {

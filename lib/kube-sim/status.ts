@@ -53,6 +53,13 @@ export const errors = {
       group: r.group,
       kind: r.resource,
     }),
+  preconditionFailed: (r: QualifiedResource, name: string, field: "UID" | "ResourceVersion", wanted: string, actual: string) =>
+    new StatusError(
+      409,
+      "Conflict",
+      `Operation cannot be fulfilled on ${subject(r, name)}: Precondition failed: ${field} in precondition: ${wanted}, ${field} in object meta: ${actual}`,
+      { name, group: r.group, kind: r.resource },
+    ),
   conflict: (r: QualifiedResource, name: string) =>
     new StatusError(
       409,

@@ -47,7 +47,9 @@ export interface ClusterObject {
 export type ClusterChange =
   | { op: "create"; after: ClusterObject; reason: string }
   | { op: "replace"; before: ClusterObject; after: ClusterObject; reason: string }
-  | { op: "delete"; before: ClusterObject; reason: string };
+  | { op: "delete"; before: ClusterObject; reason: string }
+  /** A JSON merge patch, conditional on before's resourceVersion (for identities Keyward may patch but not update). */
+  | { op: "patch"; before: ClusterObject; patch: Record<string, unknown>; reason: string };
 
 export interface AccessCheck {
   attributes: ResourceAttributes | NonResourceAttributes;
@@ -162,6 +164,8 @@ export function applyChangesToRbac(rbac: RbacObjects, changes: readonly ClusterC
   const next: Record<keyof RbacObjects, ClusterObject[]> = { roles: [], clusterRoles: [], roleBindings: [], clusterRoleBindings: [] };
   for (const object of rbacObjectList(rbac)) next[byKind[object.kind]].push(object);
   for (const change of changes) {
+    // Patches only annotate: they change no grant.
+    if (change.op === "patch") continue;
     const object = change.op === "delete" ? change.before : change.after;
     const list = byKind[object.kind];
     if (!list) continue;
@@ -334,12 +338,9 @@ export function planApprove(identity: PolicyIdentity, live: LiveIdentityState, r
   const sa = live.serviceAccount;
   if (identity.kind === "ServiceAccount" && sa) {
     changes.push({
-      op: "replace",
+      op: "patch",
       before: sa,
-      after: {
-        ...sa,
-        metadata: { ...sa.metadata, annotations: { ...(sa.metadata.annotations ?? {}), [REVIEWED_AT_ANNOTATION]: reviewedAt.toISOString() } },
-      },
+      patch: { metadata: { annotations: { [REVIEWED_AT_ANNOTATION]: reviewedAt.toISOString() } } },
       reason: "record the review date on the service account",
     });
   }
