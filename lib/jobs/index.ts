@@ -1,7 +1,9 @@
 import PgBoss from "pg-boss";
 import { z } from "zod";
 import { getPrisma } from "@/lib/db";
+import { analyzeCluster } from "@/lib/findings/analyze-cluster";
 import { syncCluster } from "@/lib/sync/sync-cluster";
+import { pruneUsage } from "@/lib/usage/retention";
 import { startClusterWatch, type ClusterWatch } from "@/lib/sync/watcher";
 
 /** The named job: one full sync of one cluster. */
@@ -9,6 +11,14 @@ export const CLUSTER_SYNC = "cluster.sync";
 /** A per-minute tick that enqueues the clusters whose sync interval has passed. */
 export const CLUSTER_SYNC_TICK = "cluster.sync-tick";
 export const DEFAULT_SYNC_INTERVAL_MINUTES = 15;
+/** Re-analysis of one cluster after audit events arrived (usage findings). */
+export const USAGE_ANALYSIS = "usage.analyze";
+/** Daily: usage rollups and seen audit IDs older than each cluster's retention go. */
+export const USAGE_RETENTION = "usage.retention";
+/** Webhook batches arrive every few seconds: one analysis per cluster per this many seconds at most. */
+export const USAGE_ANALYSIS_DELAY_SECONDS = 30;
+
+const usageAnalysisPayload = z.object({ clusterId: z.string().min(1) });
 
 export const clusterSyncPayload = z.object({
   clusterId: z.string().min(1),
@@ -51,6 +61,19 @@ async function ensureQueues(boss: PgBoss): Promise<void> {
     policy: "short",
     expireInSeconds: 5 * 60,
     retryLimit: 0,
+  });
+  // One delayed analysis queued and one running per cluster: the ingests during the delay share the queued one.
+  await boss.createQueue(USAGE_ANALYSIS, {
+    name: USAGE_ANALYSIS,
+    policy: "stately",
+    expireInSeconds: 30 * 60,
+    retryLimit: 1,
+  });
+  await boss.createQueue(USAGE_RETENTION, {
+    name: USAGE_RETENTION,
+    policy: "short",
+    expireInSeconds: 60 * 60,
+    retryLimit: 1,
   });
 }
 
@@ -103,6 +126,20 @@ export async function enqueueClusterSync(
   return sendSync(await senderBoss(), { clusterId, trigger });
 }
 
+/**
+ * Queues a re-analysis of the cluster in USAGE_ANALYSIS_DELAY_SECONDS, unless one is already waiting (then
+ * that one covers these events too). Returns the new job's id, or undefined when debounced.
+ */
+export async function enqueueUsageAnalysis(clusterId: string): Promise<string | undefined> {
+  const id = await (
+    await senderBoss()
+  ).send(USAGE_ANALYSIS, usageAnalysisPayload.parse({ clusterId }), {
+    singletonKey: clusterId,
+    startAfter: USAGE_ANALYSIS_DELAY_SECONDS,
+  });
+  return id ?? undefined;
+}
+
 export interface JobWorkerOptions {
   /** Also keep every cluster current through watches (default true). */
   watch?: boolean;
@@ -127,8 +164,9 @@ async function clustersDue(now: Date): Promise<string[]> {
 }
 
 /**
- * Runs sync jobs in this process: the `cluster.sync` worker, the per-minute schedule (cron in pg-boss, so one
- * tick per minute across all replicas) and, unless disabled, a watch per registered cluster.
+ * Runs jobs in this process: the `cluster.sync` worker, the per-minute schedule (cron in pg-boss, so one
+ * tick per minute across all replicas), usage re-analyses and the daily usage retention, and, unless disabled,
+ * a watch per registered cluster.
  */
 export async function startJobWorkers(options: JobWorkerOptions = {}): Promise<{ stop(): Promise<void> }> {
   const log = options.log ?? ((message: string) => console.log(message));
@@ -149,6 +187,19 @@ export async function startJobWorkers(options: JobWorkerOptions = {}): Promise<{
       );
     }
   });
+
+  await boss.work(USAGE_ANALYSIS, { ...polling, batchSize: 1 }, async (jobs) => {
+    for (const job of jobs) {
+      const { clusterId } = usageAnalysisPayload.parse(job.data);
+      const outcome = await analyzeCluster(getPrisma(), clusterId);
+      log(`analysed ${clusterId} after new usage: ${outcome.opened} opened, ${outcome.resolved} resolved`);
+    }
+  });
+  await boss.work(USAGE_RETENTION, polling, async () => {
+    const pruned = await pruneUsage(getPrisma());
+    log(`usage retention: ${pruned.rollups} rollups and ${pruned.seenEvents} seen audit IDs deleted`);
+  });
+  await boss.schedule(USAGE_RETENTION, "17 3 * * *");
 
   const watches = new Map<string, Promise<ClusterWatch | undefined>>();
   const watchNewClusters = async () => {

@@ -42,7 +42,7 @@ export const DEFAULT_MAX_LINE_BYTES = 1024 * 1024;
 const RATIO_GRACE_BYTES = 1024 * 1024;
 const MAX_GZIP_RATIO = 100;
 
-type Input = AsyncIterable<Uint8Array | string> | NodeJS.ReadableStream;
+type Input = AsyncIterable<Uint8Array | string> | Iterable<Uint8Array | string> | NodeJS.ReadableStream;
 
 async function* bytes(input: Input): AsyncGenerator<Buffer> {
   for await (const chunk of input as AsyncIterable<Uint8Array | string>) {

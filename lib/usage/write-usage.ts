@@ -1,0 +1,225 @@
+// The bulk SQL of one ingestion chunk: a handful of set-based statements per few thousand events (arrays and
+// json_to_recordset, as lib/sync/snapshot-writer.ts does), never one statement per event. All run inside the
+// chunk's transaction.
+import type { Prisma } from "@/lib/db";
+import { parseServiceAccountUsername } from "@/lib/rbac";
+
+type Db = Prisma.TransactionClient;
+
+export const MAX_AGENTS_OR_IPS = 10;
+export const MAX_RESOURCE_NAMES = 20;
+
+export interface RollupRow {
+  identityId: string;
+  /** YYYY-MM-DD (UTC). */
+  day: string;
+  verb: string;
+  apiGroup: string;
+  resource: string;
+  subresource: string;
+  namespace: string;
+  path: string;
+  count: number;
+  deniedCount: number;
+  firstSeenAt: string;
+  lastSeenAt: string;
+  userAgents: string[];
+  sourceIps: string[];
+  resourceNames: string[];
+  resourceNamesComplete: boolean;
+}
+
+export interface CredentialUsageRow {
+  credentialRef: string;
+  /** What Credential.fingerprint holds for it: the certificate's SHA-256 (lowercase hex) or the token's JTI. */
+  fingerprint: string | null;
+  identityId: string;
+  count: number;
+  firstSeenAt: string;
+  lastSeenAt: string;
+  userAgents: string[];
+  sourceIps: string[];
+}
+
+/** A 64-bit event key as two signed 32-bit halves, and its UTC day (days since 1970-01-01). */
+export interface SeenKeys {
+  high: Int32Array;
+  low: Int32Array;
+  day: Int32Array;
+  length: number;
+}
+
+const intArray = (values: Int32Array, length: number) => `{${values.subarray(0, length).join(",")}}`;
+
+/**
+ * Records the chunk's event keys as seen; returns the positions of those already seen before (another stage,
+ * a redelivery, a re-upload). Concurrent ingestions of one cluster are serialised by the caller's lock.
+ */
+export async function markSeen(db: Db, clusterId: string, keys: SeenKeys): Promise<Set<number>> {
+  if (keys.length === 0) return new Set();
+  const rows = await db.$queryRawUnsafe<{ position: number }[]>(
+    `WITH input AS (
+  SELECT (u.high::bigint << 32) | (u.low::bigint & 4294967295) AS key, u.day, u.position
+  FROM unnest($2::int[], $3::int[], $4::int[]) WITH ORDINALITY AS u(high, low, day, position)
+), inserted AS (
+  INSERT INTO "AuditEventSeen" ("clusterId", "eventKey", "day")
+  SELECT $1, input.key, date '1970-01-01' + input.day FROM input
+  ON CONFLICT DO NOTHING
+  RETURNING "eventKey"
+)
+SELECT (input.position - 1)::int AS position FROM input LEFT JOIN inserted ON inserted."eventKey" = input.key
+WHERE inserted."eventKey" IS NULL`,
+    clusterId,
+    intArray(keys.high, keys.length),
+    intArray(keys.low, keys.length),
+    intArray(keys.day, keys.length),
+  );
+  return new Set(rows.map((row) => row.position));
+}
+
+// Live rows first; a request is made by a service account or certificate user rather than a same-named
+// RBAC User subject; never by a Group.
+const FIND_IDENTITIES_SQL = `SELECT DISTINCT ON ("username") "username", "id" FROM "Identity"
+WHERE "clusterId" = $1 AND "username" = ANY($2::text[]) AND "kind" <> 'Group'
+ORDER BY "username", ("deletedAt" IS NULL) DESC, ("kind" IN ('ServiceAccount', 'CertificateUser')) DESC, "lastSeenAt" DESC`;
+
+const DISCOVER_SQL = `INSERT INTO "Identity" ("id", "clusterId", "kind", "namespace", "name", "username", "discoveredByUsage", "firstSeenAt", "lastSeenAt")
+SELECT gen_random_uuid()::text, $1, r."kind"::"IdentityKind", r."namespace", r."name", r."username", true, $3::timestamp(3), $3::timestamp(3)
+FROM json_to_recordset($2::json) AS r("kind" text, "namespace" text, "name" text, "username" text)
+ON CONFLICT ("clusterId", "kind", "namespace", "name") DO NOTHING`;
+
+/**
+ * Identity ids for usernames of the cluster. Usernames no identity has become discovered identities: a
+ * `system:serviceaccount:<ns>:<name>` a ServiceAccount, anything else a User.
+ */
+export async function resolveIdentities(
+  db: Db,
+  clusterId: string,
+  usernames: readonly string[],
+  now: Date,
+): Promise<Map<string, string>> {
+  const find = async (names: readonly string[]) =>
+    db.$queryRawUnsafe<{ username: string; id: string }[]>(FIND_IDENTITIES_SQL, clusterId, names);
+  const ids = new Map((await find(usernames)).map((row) => [row.username, row.id]));
+  const unknown = usernames.filter((username) => !ids.has(username));
+  if (unknown.length === 0) return ids;
+  const discovered = unknown.map((username) => {
+    const serviceAccount = parseServiceAccountUsername(username);
+    return serviceAccount
+      ? { kind: "ServiceAccount", ...serviceAccount, username }
+      : { kind: "User", namespace: "", name: username, username };
+  });
+  await db.$executeRawUnsafe(DISCOVER_SQL, clusterId, JSON.stringify(discovered), now.toISOString());
+  for (const row of await find(unknown)) ids.set(row.username, row.id);
+  const missing = unknown.find((username) => !ids.has(username));
+  if (missing !== undefined)
+    throw new Error(`no identity could be found or created for ${JSON.stringify(missing)}`);
+  return ids;
+}
+
+/** `column = union of old and new values, first ones kept, at most max` (cheap when nothing new arrived). */
+const cappedUnion = (column: string, max: number) =>
+  `"${column}" = CASE WHEN EXCLUDED."${column}" <@ t."${column}" OR cardinality(t."${column}") >= ${max} THEN t."${column}"
+  ELSE ARRAY(SELECT v FROM unnest(t."${column}" || EXCLUDED."${column}") WITH ORDINALITY AS u(v, o) GROUP BY v ORDER BY min(o) LIMIT ${max}) END`;
+
+const ROLLUP_SQL = `INSERT INTO "UsageRollup" AS t ("clusterId", "identityId", "day", "verb", "apiGroup", "resource", "subresource", "namespace", "path",
+  "count", "deniedCount", "firstSeenAt", "lastSeenAt", "userAgents", "sourceIps", "resourceNames", "resourceNamesComplete")
+SELECT $1, r."identityId", r."day"::date, r."verb", r."apiGroup", r."resource", r."subresource", r."namespace", r."path",
+  r."count", r."deniedCount", r."firstSeenAt"::timestamp(3), r."lastSeenAt"::timestamp(3), r."userAgents", r."sourceIps", r."resourceNames", r."resourceNamesComplete"
+FROM json_to_recordset($2::json) AS r("identityId" text, "day" text, "verb" text, "apiGroup" text, "resource" text, "subresource" text,
+  "namespace" text, "path" text, "count" int, "deniedCount" int, "firstSeenAt" text, "lastSeenAt" text, "userAgents" text[], "sourceIps" text[],
+  "resourceNames" text[], "resourceNamesComplete" boolean)
+ORDER BY r."identityId", r."day", r."verb", r."apiGroup", r."resource", r."subresource", r."namespace", r."path"
+ON CONFLICT ("identityId", "day", "verb", "apiGroup", "resource", "subresource", "namespace", "path") DO UPDATE SET
+  "count" = t."count" + EXCLUDED."count",
+  "deniedCount" = t."deniedCount" + EXCLUDED."deniedCount",
+  "firstSeenAt" = LEAST(t."firstSeenAt", EXCLUDED."firstSeenAt"),
+  "lastSeenAt" = GREATEST(t."lastSeenAt", EXCLUDED."lastSeenAt"),
+  ${cappedUnion("userAgents", MAX_AGENTS_OR_IPS)},
+  ${cappedUnion("sourceIps", MAX_AGENTS_OR_IPS)},
+  ${cappedUnion("resourceNames", MAX_RESOURCE_NAMES)},
+  "resourceNamesComplete" = t."resourceNamesComplete" AND EXCLUDED."resourceNamesComplete" AND (EXCLUDED."resourceNames" <@ t."resourceNames"
+    OR (SELECT count(DISTINCT v) FROM unnest(t."resourceNames" || EXCLUDED."resourceNames") AS u(v)) <= ${MAX_RESOURCE_NAMES})`;
+
+const ROWS_PER_STATEMENT = 5_000;
+
+export async function upsertRollups(db: Db, clusterId: string, rows: readonly RollupRow[]): Promise<void> {
+  for (let start = 0; start < rows.length; start += ROWS_PER_STATEMENT)
+    await db.$executeRawUnsafe(
+      ROLLUP_SQL,
+      clusterId,
+      JSON.stringify(rows.slice(start, start + ROWS_PER_STATEMENT)),
+    );
+}
+
+/**
+ * Per-credential use, matched to the synced Credential by fingerprint (a live one first), and that
+ * Credential's lastUsedAt raised to the latest use.
+ */
+const CREDENTIAL_USAGE_SQL = `WITH r AS (
+  SELECT * FROM json_to_recordset($2::json) AS r("credentialRef" text, "fingerprint" text, "identityId" text, "count" int,
+    "firstSeenAt" text, "lastSeenAt" text, "userAgents" text[], "sourceIps" text[])
+), known AS (
+  SELECT DISTINCT ON (c."fingerprint") c."fingerprint", c."id" FROM "Credential" c
+  WHERE c."clusterId" = $1 AND c."fingerprint" IN (SELECT "fingerprint" FROM r)
+  ORDER BY c."fingerprint", (c."deletedAt" IS NULL) DESC, c."lastSeenAt" DESC
+), used AS (
+  INSERT INTO "CredentialUsage" AS t ("clusterId", "credentialRef", "identityId", "credentialId", "count", "firstSeenAt", "lastSeenAt", "userAgents", "sourceIps")
+  SELECT $1, r."credentialRef", r."identityId", known."id", r."count", r."firstSeenAt"::timestamp(3), r."lastSeenAt"::timestamp(3), r."userAgents", r."sourceIps"
+  FROM r LEFT JOIN known ON known."fingerprint" = r."fingerprint"
+  ORDER BY r."credentialRef"
+  ON CONFLICT ("clusterId", "credentialRef") DO UPDATE SET
+    "identityId" = EXCLUDED."identityId",
+    "credentialId" = COALESCE(EXCLUDED."credentialId", t."credentialId"),
+    "count" = t."count" + EXCLUDED."count",
+    "firstSeenAt" = LEAST(t."firstSeenAt", EXCLUDED."firstSeenAt"),
+    "lastSeenAt" = GREATEST(t."lastSeenAt", EXCLUDED."lastSeenAt"),
+    ${cappedUnion("userAgents", MAX_AGENTS_OR_IPS)},
+    ${cappedUnion("sourceIps", MAX_AGENTS_OR_IPS)}
+  RETURNING "credentialId", "lastSeenAt"
+)
+UPDATE "Credential" AS c SET "lastUsedAt" = latest."at"
+FROM (SELECT "credentialId", max("lastSeenAt") AS "at" FROM used WHERE "credentialId" IS NOT NULL GROUP BY 1) AS latest
+WHERE c."id" = latest."credentialId" AND (c."lastUsedAt" IS NULL OR c."lastUsedAt" < latest."at")`;
+
+export async function upsertCredentialUsage(
+  db: Db,
+  clusterId: string,
+  rows: readonly CredentialUsageRow[],
+): Promise<void> {
+  for (let start = 0; start < rows.length; start += ROWS_PER_STATEMENT)
+    await db.$executeRawUnsafe(
+      CREDENTIAL_USAGE_SQL,
+      clusterId,
+      JSON.stringify(rows.slice(start, start + ROWS_PER_STATEMENT)),
+    );
+}
+
+/** Identity.lastUsedAt never goes back: only later uses raise it. */
+export async function raiseIdentityLastUsed(db: Db, lastUsed: ReadonlyMap<string, Date>): Promise<void> {
+  if (lastUsed.size === 0) return;
+  const rows = [...lastUsed]
+    .sort(([a], [b]) => (a < b ? -1 : 1))
+    .map(([id, at]) => ({ id, at: at.toISOString() }));
+  await db.$executeRawUnsafe(
+    `UPDATE "Identity" AS i SET "lastUsedAt" = r."at"::timestamp(3)
+FROM json_to_recordset($1::json) AS r("id" text, "at" text)
+WHERE i."id" = r."id" AND (i."lastUsedAt" IS NULL OR i."lastUsedAt" < r."at"::timestamp(3))`,
+    JSON.stringify(rows),
+  );
+}
+
+/** Cluster.usageObservedSince = the earliest event ever ingested. */
+export async function extendObservedSince(db: Db, clusterId: string, earliest: Date): Promise<void> {
+  await db.$executeRawUnsafe(
+    `UPDATE "Cluster" SET "usageObservedSince" = $2::timestamp(3)
+WHERE "id" = $1 AND ("usageObservedSince" IS NULL OR "usageObservedSince" > $2::timestamp(3))`,
+    clusterId,
+    earliest.toISOString(),
+  );
+}
+
+/** Serialises the chunk transactions of one cluster's ingestions (webhook batches may arrive side by side). */
+export async function lockClusterUsage(db: Db, clusterId: string): Promise<void> {
+  await db.$executeRawUnsafe(`SELECT pg_advisory_xact_lock(hashtext($1))`, `keyward-usage:${clusterId}`);
+}
