@@ -1,8 +1,9 @@
 import { execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { gzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { KubeConfig } from "@kubernetes/client-node";
 import { parse, stringify } from "yaml";
@@ -97,5 +98,43 @@ describe("keyward CLI", () => {
     const audit = await database.prisma.auditLogEntry.findMany({ where: { actorLabel: "cli" }, select: { action: true } });
     expect(audit.map((a) => a.action).sort()).toEqual(["cluster.register", "token.create", "token.revoke", "user.create"]);
     expect(await database.prisma.apiToken.count({ where: { name: "ci" } })).toBe(0);
+  });
+
+  it("imports audit logs: prints the counts and the first reasons, gzip like plain, and fails on a missing file or cluster", { timeout: 120_000 }, async () => {
+    const fixtures = path.resolve(import.meta.dirname, "../../../shared/fixtures/real-world/audit");
+    await database.prisma.cluster.create({ data: { id: "c-logs", name: "logs", apiServerUrl: "https://logs.example:6443" } });
+    const gzipped = path.join(dir, "falco.jsonl.gz");
+    writeFileSync(gzipped, gzipSync(readFileSync(path.join(fixtures, "falco-k8s-audit-traces-v1.jsonl"))));
+
+    const [demo, panther, gz, missingFile, missingCluster, noCluster] = await Promise.all([
+      keyward(["audit", "import", "--cluster", "logs", path.join(fixtures, "audit2rbac-demo.jsonl")]),
+      keyward(["audit", "import", "--cluster", "c-logs", path.join(fixtures, "panther-k8s-rule-tests.jsonl")]),
+      keyward(["audit", "import", "--cluster", "logs", gzipped]),
+      keyward(["audit", "import", "--cluster", "logs", path.join(dir, "nothing.jsonl")]),
+      keyward(["audit", "import", "--cluster", "staging", gzipped]),
+      keyward(["audit", "import", gzipped]),
+    ]);
+    expect(demo).toMatchObject({ code: 0, stdout: "accepted 37, duplicates 0, rejected 0\n" });
+    expect(gz).toMatchObject({ code: 0, stdout: "accepted 4, duplicates 0, rejected 0\n" });
+    const lines = panther.stdout.trim().split("\n");
+    expect(panther.code).toBe(0);
+    expect(lines[0]).toBe("accepted 0, duplicates 0, rejected 103");
+    expect(lines.slice(1, 11)).toEqual(Array.from({ length: 10 }, () => expect.stringMatching(/^line \d+: \S/)));
+    expect(lines[11]).toBe("… 93 more rejected lines");
+    expect(panther.stderr).toMatch(/imported into logs as batch \S+/);
+
+    expect(missingFile).toMatchObject({ code: 1, stdout: "", stderr: expect.stringMatching(/^keyward: cannot read .*nothing\.jsonl\n$/) });
+    expect(missingCluster).toMatchObject({ code: 1, stdout: "", stderr: expect.stringMatching(/^keyward: no cluster named "staging"/) });
+    expect(noCluster).toMatchObject({ code: 1, stderr: expect.stringMatching(/--cluster is required/) });
+
+    const again = await keyward(["audit", "import", "--cluster", "logs", path.join(fixtures, "audit2rbac-demo.jsonl")]);
+    expect(again).toMatchObject({ code: 0, stdout: "accepted 0, duplicates 37, rejected 0\n" });
+    const batches = await database.prisma.auditIngestBatch.findMany({ where: { clusterId: "c-logs" }, orderBy: { startedAt: "asc" } });
+    expect(batches).toHaveLength(4);
+    expect(batches.every((b) => b.source === "upload" && b.actorLabel === "cli" && b.status === "completed")).toBe(true);
+    expect(batches.map((b) => b.fileName).sort()).toEqual(["audit2rbac-demo.jsonl", "audit2rbac-demo.jsonl", "falco.jsonl.gz", "panther-k8s-rule-tests.jsonl"]);
+    const audit = await database.prisma.auditLogEntry.findMany({ where: { action: "cluster.audit_import" } });
+    expect(audit).toHaveLength(4);
+    expect(audit.every((a) => a.actorLabel === "cli" && a.targetId === "c-logs" && a.outcome === "success")).toBe(true);
   });
 });

@@ -1,6 +1,7 @@
 // `npm run keyward -- <command>`: the admin CLI for bootstrapping and automation. It works on the app's database
 // (DATABASE_URL, else the embedded one in .keyward/pgdata), migrating it first. Errors: one line on stderr, exit 1.
 import { readFileSync } from "node:fs";
+import { open, type FileHandle } from "node:fs/promises";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { z } from "zod";
@@ -27,6 +28,7 @@ const USAGE = `Usage: npm run keyward -- <command>
               [--remediation-kubeconfig <file> [--remediation-user <user|context>]]
   cluster list
   cluster sync <name> [--wait]
+  audit import --cluster <name> <file>       (an audit log: JSON lines, plain or gzip)
 
 Database: DATABASE_URL, else the embedded database in .keyward/pgdata. Cluster credentials need KEYWARD_SECRET_KEY.`;
 
@@ -214,6 +216,47 @@ async function clusterSync(args: string[]): Promise<void> {
   out(`synced ${cluster.name} in ${outcome.durationMs} ms: ${counts}`);
 }
 
+/** Streams an audit log file into the cluster's usage, as an upload does: the file is never read whole. */
+async function auditImport(args: string[]): Promise<void> {
+  const { values, positionals } = parse(args, { cluster: { type: "string" } });
+  if (!positionals[0]) throw new CliError("audit import needs the audit log file");
+  const file = path.resolve(positionals[0]);
+  const cluster = await findCluster(required(values.cluster, "cluster"));
+  let handle: FileHandle;
+  try {
+    handle = await open(file, "r");
+    if (!(await handle.stat()).isFile()) throw new Error("not a file");
+  } catch {
+    throw new CliError(`cannot read ${positionals[0]}`);
+  }
+  const { importAuditLog, EmptyAuditLogError } = await import("@/lib/usage/import-file");
+  const { AuditInputCorruptError, AuditInputTooLargeError } = await import("@/lib/usage/read-records");
+  const db = getPrisma();
+  let outcome;
+  try {
+    outcome = await importAuditLog(db, { clusterId: cluster.id, fileName: path.basename(file), actorLabel: cliActor.label }, handle.createReadStream());
+  } catch (error) {
+    if (error instanceof EmptyAuditLogError || error instanceof AuditInputTooLargeError || error instanceof AuditInputCorruptError) {
+      throw new CliError(`${positionals[0]}: ${error.message}`);
+    }
+    throw error;
+  } finally {
+    await handle.close().catch(() => undefined);
+  }
+  const { batchId, accepted, duplicates, rejected, sampleReasons } = outcome;
+  await recordAudit(db, {
+    actor: cliActor,
+    action: "cluster.audit_import",
+    target: { type: "cluster", id: cluster.id },
+    outcome: "success",
+    details: { batchId, fileName: path.basename(file), accepted, duplicates, rejected },
+  });
+  out(`accepted ${accepted}, duplicates ${duplicates}, rejected ${rejected}`);
+  for (const { line, reason } of sampleReasons.slice(0, 10)) out(`line ${line}: ${reason}`);
+  if (rejected > Math.min(sampleReasons.length, 10)) out(`… ${rejected - Math.min(sampleReasons.length, 10)} more rejected lines`);
+  note(`imported into ${cluster.name} as batch ${batchId}`);
+}
+
 // Checked before the database is opened, so a missing key fails at once.
 const needsSecretKey = new Set(["cluster add", "cluster sync"]);
 
@@ -225,6 +268,7 @@ const commands: Record<string, (args: string[]) => Promise<void>> = {
   "cluster add": clusterAdd,
   "cluster list": clusterList,
   "cluster sync": clusterSync,
+  "audit import": auditImport,
 };
 
 async function main(argv: string[]): Promise<void> {
