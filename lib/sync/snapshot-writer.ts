@@ -18,6 +18,12 @@ export interface TableSpec {
   enums?: Record<string, string>;
   /** Rows carry identityKind/identityNamespace/identityName, resolved to identityId by a join. */
   linksIdentity?: boolean;
+  /** Columns another writer may have raised (audit usage): an upsert keeps the greater value. */
+  neverLowered?: string[];
+  /** More assignments when an upsert finds the row (raw SQL). */
+  alsoOnUpdate?: string[];
+  /** Rows matching this condition are not the sync's to delete when a snapshot lacks them (raw SQL). */
+  keptWhenUnseen?: string;
 }
 
 const q = (name: string) => `"${name}"`;
@@ -51,6 +57,9 @@ export const tables = {
       groups: "text[]",
     },
     enums: { kind: "IdentityKind" },
+    // Identities known only from audit events are no cluster object; once the cluster shows one, it is.
+    alsoOnUpdate: [`"discoveredByUsage" = false`],
+    keptWhenUnseen: `"discoveredByUsage"`,
   },
   credentials: {
     table: "Credential",
@@ -70,6 +79,8 @@ export const tables = {
     },
     enums: { kind: "CredentialKind" },
     linksIdentity: true,
+    // The legacy-token-last-used label has day precision; audit events may already know a later use.
+    neverLowered: ["lastUsedAt"],
   },
   workloads: {
     table: "Workload",
@@ -141,7 +152,14 @@ ${
     ? `LEFT JOIN "Identity" i ON i."clusterId" = $2 AND i."kind" = r."identityKind"::"IdentityKind" AND i."namespace" = r."identityNamespace" AND i."name" = r."identityName"`
     : ""
 }
-ON CONFLICT ("clusterId", ${spec.key.map(q).join(", ")}) DO UPDATE SET ${updated.map((c) => `${q(c)} = EXCLUDED.${q(c)}`).join(", ")}`;
+ON CONFLICT ("clusterId", ${spec.key.map(q).join(", ")}) DO UPDATE SET ${[
+    ...updated.map((c) =>
+      spec.neverLowered?.includes(c)
+        ? `${q(c)} = GREATEST(${q(spec.table)}.${q(c)}, EXCLUDED.${q(c)})`
+        : `${q(c)} = EXCLUDED.${q(c)}`,
+    ),
+    ...(spec.alsoOnUpdate ?? []),
+  ].join(", ")}`;
 }
 
 const upsertStatements = new Map<TableSpec, string>();
@@ -174,7 +192,9 @@ export async function markUnseenDeleted(
   seenAt: Date,
 ): Promise<number> {
   return db.$executeRawUnsafe(
-    `UPDATE ${q(spec.table)} SET "deletedAt" = $2::timestamp(3) WHERE "clusterId" = $1 AND "deletedAt" IS NULL AND "lastSeenAt" < $2::timestamp(3)`,
+    `UPDATE ${q(spec.table)} SET "deletedAt" = $2::timestamp(3) WHERE "clusterId" = $1 AND "deletedAt" IS NULL AND "lastSeenAt" < $2::timestamp(3)${
+      spec.keptWhenUnseen ? ` AND NOT (${spec.keptWhenUnseen})` : ""
+    }`,
     clusterId,
     seenAt.toISOString(),
   );
@@ -219,13 +239,16 @@ WHERE s.kind = 'Group' OR NOT EXISTS (
   SELECT 1 FROM "Identity" k
   WHERE k."clusterId" = $1 AND k."deletedAt" IS NULL AND k."kind" IN ('ServiceAccount', 'CertificateUser') AND k."username" = s.name
 )
-ON CONFLICT ("clusterId", "kind", "namespace", "name") DO UPDATE SET "lastSeenAt" = EXCLUDED."lastSeenAt", "deletedAt" = NULL`,
+ON CONFLICT ("clusterId", "kind", "namespace", "name") DO UPDATE SET "lastSeenAt" = EXCLUDED."lastSeenAt", "deletedAt" = NULL, "discoveredByUsage" = false`,
     clusterId,
     seenAt.toISOString(),
   );
 }
 
-/** Subject identities (User/Group) that the last upsertSubjectIdentities at `seenAt` did not find are gone. */
+/**
+ * Subject identities (User/Group) that the last upsertSubjectIdentities at `seenAt` did not find are gone;
+ * users known only from audit events stay (no binding ever named them).
+ */
 export async function markUnreferencedSubjectsDeleted(
   db: Db,
   clusterId: string,
@@ -233,23 +256,27 @@ export async function markUnreferencedSubjectsDeleted(
 ): Promise<void> {
   await db.$executeRawUnsafe(
     `UPDATE "Identity" SET "deletedAt" = $2::timestamp(3)
-WHERE "clusterId" = $1 AND "deletedAt" IS NULL AND "kind" IN ('User', 'Group') AND "lastSeenAt" < $2::timestamp(3)`,
+WHERE "clusterId" = $1 AND "deletedAt" IS NULL AND "kind" IN ('User', 'Group') AND "lastSeenAt" < $2::timestamp(3) AND NOT "discoveredByUsage"`,
     clusterId,
     seenAt.toISOString(),
   );
 }
 
-/** Identity columns derived from live credentials: legacy token present, oldest credential issue date. */
+/**
+ * Identity columns derived from live credentials: legacy token present, oldest credential issue date, and
+ * lastUsedAt raised to the latest credential use (the legacy-token-last-used label where no audit event is known).
+ */
 export async function refreshCredentialColumns(db: Db, clusterId: string): Promise<void> {
   await db.$executeRawUnsafe(
-    `UPDATE "Identity" AS t SET "hasLegacyToken" = agg.legacy, "oldestCredentialAt" = agg.oldest
+    `UPDATE "Identity" AS t SET "hasLegacyToken" = agg.legacy, "oldestCredentialAt" = agg.oldest, "lastUsedAt" = GREATEST(t."lastUsedAt", agg.used)
 FROM (
-  SELECT i.id, COALESCE(bool_or(c."kind" = 'legacyTokenSecret'), false) AS legacy, min(c."issuedAt") AS oldest
+  SELECT i.id, COALESCE(bool_or(c."kind" = 'legacyTokenSecret'), false) AS legacy, min(c."issuedAt") AS oldest, max(c."lastUsedAt") AS used
   FROM "Identity" i LEFT JOIN "Credential" c ON c."identityId" = i.id AND c."deletedAt" IS NULL
   WHERE i."clusterId" = $1
   GROUP BY i.id
 ) AS agg
-WHERE t.id = agg.id AND (t."hasLegacyToken" IS DISTINCT FROM agg.legacy OR t."oldestCredentialAt" IS DISTINCT FROM agg.oldest)`,
+WHERE t.id = agg.id AND (t."hasLegacyToken" IS DISTINCT FROM agg.legacy OR t."oldestCredentialAt" IS DISTINCT FROM agg.oldest
+  OR agg.used > t."lastUsedAt" OR (t."lastUsedAt" IS NULL AND agg.used IS NOT NULL))`,
     clusterId,
   );
 }
