@@ -1,26 +1,56 @@
 import type { Metadata } from "next";
 import Link from "next/link";
+import { headers } from "next/headers";
 import { notFound } from "next/navigation";
 import { ArrowLeft } from "lucide-react";
 import { requirePermission } from "@/lib/auth/session";
 import { can } from "@/lib/auth/permissions";
 import { getClusterDetail, totalSyncedObjects } from "@/lib/clusters/queries";
 import { SyncHistoryTable } from "@/components/clusters/sync-history-table";
-import { Card, PageHeader, Stat } from "@/components/ui/card";
+import { Card, EmptyState, PageHeader, Stat } from "@/components/ui/card";
 import { Badge, statusTone } from "@/components/ui/badge";
-import { formatDuration, timeAgo } from "@/components/ui/format";
+import { formatDateTime, formatDuration, timeAgo } from "@/components/ui/format";
 import { SyncButton } from "@/components/clusters/sync-button";
 import { TestConnection } from "@/components/clusters/test-connection";
 import { SyncRunsChart } from "@/components/charts/inventory-charts";
+import { Pagination } from "@/components/ui/pagination";
+import { IngestHistoryTable } from "@/components/usage/ingest-history-table";
+import { AuditUploadForm } from "@/components/usage/audit-upload-form";
+import { WebhookSetupCard } from "@/components/usage/webhook-setup-card";
+import { getPrisma } from "@/lib/db";
+import { getUsageIngestSummary, ingestHistoryQuery, listIngestBatches } from "@/lib/usage/ingest-history";
+import { AUDIT_POLICY_PATH, AUDIT_POLICY_YAML, AUDIT_WEBHOOK_CONFIG_PATH, KUBE_APISERVER_AUDIT_FLAGS } from "@/lib/usage/webhook-setup";
 
 export const metadata: Metadata = { title: "Cluster" };
 
-export default async function ClusterPage({ params, searchParams }: { params: Promise<{ id: string }>; searchParams: Promise<{ registered?: string }> }) {
+/** Keyward's address as the browser reached it: the default for the webhook kubeconfig, which the user can change. */
+async function requestOrigin(): Promise<string> {
+  if (process.env.AUTH_URL) return process.env.AUTH_URL;
+  const h = await headers();
+  return `${h.get("x-forwarded-proto") ?? "http"}://${h.get("x-forwarded-host") ?? h.get("host") ?? "localhost:3000"}`;
+}
+
+export default async function ClusterPage({
+  params,
+  searchParams,
+}: {
+  params: Promise<{ id: string }>;
+  searchParams: Promise<{ registered?: string; page?: string }>;
+}) {
   const user = await requirePermission("clusters:read");
   const { id } = await params;
   const cluster = await getClusterDetail(id);
   if (!cluster) notFound();
-  const justRegistered = (await searchParams).registered === "1";
+  const query = await searchParams;
+  const justRegistered = query.registered === "1";
+  // A page number that does not parse shows the first page rather than an error.
+  const historyQuery = ingestHistoryQuery.safeParse({ page: query.page, pageSize: 20 });
+  const [ingest, usage] = await Promise.all([
+    listIngestBatches(getPrisma(), cluster.id, historyQuery.success ? historyQuery.data : { page: 1, pageSize: 20 }),
+    getUsageIngestSummary(getPrisma(), cluster.id),
+  ]);
+  const canUpload = can(user.role, "clusters:sync");
+  const canManage = can(user.role, "clusters:manage");
   const now = new Date();
   const runs = cluster.syncRuns;
   const succeeded = runs.filter((r) => r.status === "succeeded");
@@ -87,6 +117,51 @@ export default async function ClusterPage({ params, searchParams }: { params: Pr
       <Card title="Sync history" className="mt-6">
         <SyncHistoryTable runs={runs} />
       </Card>
+
+      <Card
+        title="Usage (audit events)"
+        className="mt-6"
+        action={
+          <span className="text-xs text-slate-500" data-testid="usage-observed">
+            {usage.observedSince ? `observed since ${formatDateTime(usage.observedSince)}` : "no events yet"}
+            {usage.lastWebhookAt ? ` · last webhook delivery ${timeAgo(usage.lastWebhookAt, now)}` : ""}
+            {usage.lastUploadAt ? ` · last upload ${timeAgo(usage.lastUploadAt, now)}` : ""}
+          </span>
+        }
+      >
+        {ingest.total === 0 ? (
+          <EmptyState title="No audit events yet">
+            {canUpload
+              ? "Install the webhook (below) so the API server sends its audit events here, or upload an audit log file. Usage, last use and unused access come from these events."
+              : "An administrator or security engineer installs the audit webhook or uploads an audit log; usage, last use and unused access come from these events."}
+          </EmptyState>
+        ) : (
+          <>
+            <IngestHistoryTable batches={ingest.items} />
+            <Pagination page={ingest.page} pageSize={ingest.pageSize} total={ingest.total} params={{}} />
+          </>
+        )}
+      </Card>
+      {canUpload || canManage ? (
+        <div className="mt-6 grid grid-cols-1 gap-6 lg:grid-cols-2">
+          {canUpload ? (
+            <Card title="Upload an audit log">
+              <AuditUploadForm clusterId={cluster.id} />
+            </Card>
+          ) : null}
+          {canManage ? (
+            <Card title="Audit webhook">
+              <WebhookSetupCard
+                clusterId={cluster.id}
+                clusterName={cluster.name}
+                defaultKeywardUrl={await requestOrigin()}
+                setup={{ auditPolicyYaml: AUDIT_POLICY_YAML, policyPath: AUDIT_POLICY_PATH, kubeconfigPath: AUDIT_WEBHOOK_CONFIG_PATH, flags: KUBE_APISERVER_AUDIT_FLAGS }}
+                token={usage.webhookToken}
+              />
+            </Card>
+          ) : null}
+        </div>
+      ) : null}
     </>
   );
 }
