@@ -3,7 +3,6 @@
 // last-used times, discovered identities and the batch's counters, so whatever a batch reports is committed and
 // a crash loses only the chunk in flight. While a chunk commits, the next one is being parsed.
 import type { PrismaClient } from "@/lib/db";
-import { enqueueUsageAnalysis } from "@/lib/jobs";
 import { parseAuditEvent } from "./parse-event";
 import type { AuditRecord } from "./read-records";
 import type { IngestOutcome, RejectedLine, UsageEvent } from "./types";
@@ -30,7 +29,7 @@ export interface IngestTarget {
 }
 
 export interface IngestOptions {
-  /** Records per transaction (default 10,000). */
+  /** Records per transaction (default 20,000). */
   chunkSize?: number;
   /** Called after each committed chunk with the totals so far. */
   onProgress?: (outcome: IngestOutcome) => void;
@@ -38,7 +37,7 @@ export interface IngestOptions {
   analyze?: boolean;
 }
 
-export const DEFAULT_CHUNK_SIZE = 10_000;
+export const DEFAULT_CHUNK_SIZE = 20_000;
 const MAX_SAMPLE_REASONS = 20;
 const DAY_MS = 86_400_000;
 /** Deadlocks with a concurrent sync (which writes the same Identity and Credential rows) are retried. */
@@ -63,6 +62,141 @@ function auditKey(id: string, keys: SeenKeys, index: number): void {
   h2 ^= Math.imul(h1 ^ (h1 >>> 13), 3266489909);
   keys.high[index] = h2;
   keys.low[index] = h1;
+}
+
+const unionInto = (target: string[], value: string, max: number) => {
+  if (value !== "" && target.length < max && !target.includes(value)) target.push(value);
+};
+
+type Timed = { first: number; last: number };
+type PendingRollup = Omit<RollupRow, "identityId" | "firstSeenAt" | "lastSeenAt"> &
+  Timed & { username: string };
+type PendingCredentialUsage = Omit<CredentialUsageRow, "identityId" | "firstSeenAt" | "lastSeenAt"> &
+  Timed & { username: string };
+
+/** The chunk's new events summed up per identity (by username, resolved to ids in the transaction). */
+interface UsageSummary {
+  rollups: PendingRollup[];
+  credentials: PendingCredentialUsage[];
+  /** Latest use per username (epoch ms): the identity's own events, and its credentials' when it impersonated. */
+  lastUsed: Map<string, number>;
+  earliest: number;
+  usernames: Set<string>;
+}
+
+const dayNames = new Map<number, string>();
+const dayName = (day: number) => {
+  let name = dayNames.get(day);
+  if (name === undefined) dayNames.set(day, (name = new Date(day * DAY_MS).toISOString().slice(0, 10)));
+  return name;
+};
+
+function summarize(events: readonly UsageEvent[], skip?: ReadonlySet<number>): UsageSummary {
+  const rollups = new Map<string, PendingRollup>();
+  const credentials = new Map<string, PendingCredentialUsage>();
+  const lastUsed = new Map<string, number>();
+  const usernames = new Set<string>();
+  let earliest = Infinity;
+  const raise = (username: string, at: number) => {
+    usernames.add(username);
+    if (!(lastUsed.get(username)! >= at)) lastUsed.set(username, at);
+  };
+  for (let i = 0; i < events.length; i++) {
+    if (skip?.has(i)) continue;
+    const event = events[i];
+    const at = event.at.getTime();
+    const day = dayName(Math.floor(at / DAY_MS));
+    if (at < earliest) earliest = at;
+    raise(event.username, at);
+    const key = `${event.username}\u0000${day}\u0000${event.verb}\u0000${event.apiGroup}\u0000${event.resource}\u0000${event.subresource}\u0000${event.namespace}\u0000${event.path}`;
+    let row = rollups.get(key);
+    if (!row) {
+      row = {
+        username: event.username,
+        day,
+        verb: event.verb,
+        apiGroup: event.apiGroup,
+        resource: event.resource,
+        subresource: event.subresource,
+        namespace: event.namespace,
+        path: event.path,
+        count: 0,
+        deniedCount: 0,
+        first: at,
+        last: at,
+        userAgents: [],
+        sourceIps: [],
+        resourceNames: [],
+        resourceNamesComplete: true,
+      };
+      rollups.set(key, row);
+    }
+    row.count++;
+    if (event.denied) row.deniedCount++;
+    if (at < row.first) row.first = at;
+    if (at > row.last) row.last = at;
+    unionInto(row.userAgents, event.userAgent, MAX_AGENTS_OR_IPS);
+    for (const ip of event.sourceIps) unionInto(row.sourceIps, ip, MAX_AGENTS_OR_IPS);
+    if (!event.name) row.resourceNamesComplete = false;
+    else if (!row.resourceNames.includes(event.name)) {
+      if (row.resourceNames.length < MAX_RESOURCE_NAMES) row.resourceNames.push(event.name);
+      else row.resourceNamesComplete = false;
+    }
+
+    if (event.credentialRef) {
+      // The credential is the authenticated user's, also when it impersonated someone else.
+      const owner = event.impersonatedBy ?? event.username;
+      raise(owner, at);
+      let usage = credentials.get(event.credentialRef);
+      if (!usage) {
+        usage = {
+          credentialRef: event.credentialRef,
+          fingerprint: credentialFingerprint(event.credentialRef),
+          username: owner,
+          count: 0,
+          first: at,
+          last: at,
+          userAgents: [],
+          sourceIps: [],
+        };
+        credentials.set(event.credentialRef, usage);
+      }
+      usage.count++;
+      usage.username = owner;
+      if (at < usage.first) usage.first = at;
+      if (at > usage.last) usage.last = at;
+      unionInto(usage.userAgents, event.userAgent, MAX_AGENTS_OR_IPS);
+      for (const ip of event.sourceIps) unionInto(usage.sourceIps, ip, MAX_AGENTS_OR_IPS);
+    }
+  }
+  return {
+    rollups: [...rollups.values()],
+    credentials: [...credentials.values()],
+    lastUsed,
+    earliest,
+    usernames,
+  };
+}
+
+/** The rows to write, with identity ids for usernames. */
+function withIdentities(summary: UsageSummary, ids: ReadonlyMap<string, string>) {
+  const times = ({ first, last }: Timed) => ({
+    firstSeenAt: new Date(first).toISOString(),
+    lastSeenAt: new Date(last).toISOString(),
+  });
+  return {
+    rollups: summary.rollups.map(({ username, first, last, ...row }): RollupRow => ({
+      ...row,
+      identityId: ids.get(username)!,
+      ...times({ first, last }),
+    })),
+    credentials: summary.credentials.map(({ username, first, last, ...row }): CredentialUsageRow => ({
+      ...row,
+      identityId: ids.get(username)!,
+      ...times({ first, last }),
+    })),
+    lastUsed: new Map([...summary.lastUsed].map(([username, at]) => [ids.get(username)!, new Date(at)])),
+  };
 }
 
 /** One chunk's records: valid events deduplicated by audit ID, and the rejections, in record order. */
@@ -95,7 +229,8 @@ class Chunk {
     if (parsed.event.denied) this.events[earlier].denied = true;
   }
 
-  seenKeys(): SeenKeys {
+  /** Keys and sums, computed once the chunk is full (while the previous chunk is still committing). */
+  close(): { keys: SeenKeys; summary: UsageSummary } {
     const length = this.events.length;
     const keys: SeenKeys = {
       high: new Int32Array(length),
@@ -107,108 +242,8 @@ class Chunk {
       auditKey(this.events[i].auditId, keys, i);
       keys.day[i] = Math.floor(this.events[i].at.getTime() / DAY_MS);
     }
-    return keys;
+    return { keys, summary: summarize(this.events) };
   }
-}
-
-const unionInto = (target: string[], values: readonly string[], max: number) => {
-  for (const value of values)
-    if (target.length < max && value !== "" && !target.includes(value)) target.push(value);
-};
-
-/** The writes of the new events: rollup rows, per-credential use, each identity's latest use, the earliest event. */
-function aggregate(events: readonly UsageEvent[], identityIds: ReadonlyMap<string, string>) {
-  const rollups = new Map<string, RollupRow & { first: number; last: number }>();
-  const credentials = new Map<string, CredentialUsageRow & { first: number; last: number }>();
-  const lastUsed = new Map<string, Date>();
-  let earliest = Infinity;
-  const raise = (identityId: string, at: Date) => {
-    const previous = lastUsed.get(identityId);
-    if (!previous || previous < at) lastUsed.set(identityId, at);
-  };
-  for (const event of events) {
-    const identityId = identityIds.get(event.username)!;
-    const at = event.at.getTime();
-    const day = new Date(at - (at % DAY_MS)).toISOString().slice(0, 10);
-    if (at < earliest) earliest = at;
-    raise(identityId, event.at);
-    const key = `${identityId}\u0000${day}\u0000${event.verb}\u0000${event.apiGroup}\u0000${event.resource}\u0000${event.subresource}\u0000${event.namespace}\u0000${event.path}`;
-    let row = rollups.get(key);
-    if (!row) {
-      row = {
-        identityId,
-        day,
-        verb: event.verb,
-        apiGroup: event.apiGroup,
-        resource: event.resource,
-        subresource: event.subresource,
-        namespace: event.namespace,
-        path: event.path,
-        count: 0,
-        deniedCount: 0,
-        firstSeenAt: "",
-        lastSeenAt: "",
-        first: at,
-        last: at,
-        userAgents: [],
-        sourceIps: [],
-        resourceNames: [],
-        resourceNamesComplete: true,
-      };
-      rollups.set(key, row);
-    }
-    row.count++;
-    if (event.denied) row.deniedCount++;
-    if (at < row.first) row.first = at;
-    if (at > row.last) row.last = at;
-    if (event.userAgent) unionInto(row.userAgents, [event.userAgent], MAX_AGENTS_OR_IPS);
-    unionInto(row.sourceIps, event.sourceIps, MAX_AGENTS_OR_IPS);
-    if (!event.name) row.resourceNamesComplete = false;
-    else if (!row.resourceNames.includes(event.name)) {
-      if (row.resourceNames.length < MAX_RESOURCE_NAMES) row.resourceNames.push(event.name);
-      else row.resourceNamesComplete = false;
-    }
-
-    if (event.credentialRef) {
-      // The credential is the authenticated user's, also when it impersonated someone else.
-      const ownerId = identityIds.get(event.impersonatedBy ?? event.username)!;
-      raise(ownerId, event.at);
-      let usage = credentials.get(event.credentialRef);
-      if (!usage) {
-        usage = {
-          credentialRef: event.credentialRef,
-          fingerprint: credentialFingerprint(event.credentialRef),
-          identityId: ownerId,
-          count: 0,
-          firstSeenAt: "",
-          lastSeenAt: "",
-          first: at,
-          last: at,
-          userAgents: [],
-          sourceIps: [],
-        };
-        credentials.set(event.credentialRef, usage);
-      }
-      usage.count++;
-      usage.identityId = ownerId;
-      if (at < usage.first) usage.first = at;
-      if (at > usage.last) usage.last = at;
-      if (event.userAgent) unionInto(usage.userAgents, [event.userAgent], MAX_AGENTS_OR_IPS);
-      unionInto(usage.sourceIps, event.sourceIps, MAX_AGENTS_OR_IPS);
-    }
-  }
-  const withTimes = <T extends { first: number; last: number; firstSeenAt: string; lastSeenAt: string }>(
-    row: T,
-  ) => {
-    const { first, last, ...rest } = row;
-    return { ...rest, firstSeenAt: new Date(first).toISOString(), lastSeenAt: new Date(last).toISOString() };
-  };
-  return {
-    rollups: [...rollups.values()].map(withTimes),
-    credentials: [...credentials.values()].map(withTimes),
-    lastUsed,
-    earliest: Number.isFinite(earliest) ? new Date(earliest) : undefined,
-  };
 }
 
 /** What Credential.fingerprint holds for a credential-id: a certificate's SHA-256 hex, or a token's JTI. */
@@ -255,49 +290,49 @@ export async function ingestAuditRecords(
   // Usernames resolved by committed chunks; a rolled-back chunk's discoveries are not kept.
   const identityIds = new Map<string, string>();
 
-  const commitOnce = async (chunk: Chunk) => {
+  const commitOnce = async (chunk: Chunk, closed: ReturnType<Chunk["close"]>) => {
     const now = new Date();
     return db.$transaction(
       async (tx) => {
         await lockClusterUsage(tx, clusterId);
-        const seenBefore = await markSeen(tx, clusterId, chunk.seenKeys());
-        const fresh = seenBefore.size ? chunk.events.filter((_, i) => !seenBefore.has(i)) : chunk.events;
-        const usernames = new Set<string>();
-        for (const event of fresh) {
-          if (!identityIds.has(event.username)) usernames.add(event.username);
-          if (event.impersonatedBy && event.credentialRef && !identityIds.has(event.impersonatedBy))
-            usernames.add(event.impersonatedBy);
-        }
-        const resolved = usernames.size
-          ? await resolveIdentities(tx, clusterId, [...usernames], now)
+        const seenBefore = await markSeen(tx, clusterId, closed.keys);
+        // Counted before (another stage, a redelivery, a re-upload): sum up the rest again, rarely needed.
+        const summary = seenBefore.size ? summarize(chunk.events, seenBefore) : closed.summary;
+        const unknown = [...summary.usernames].filter((username) => !identityIds.has(username));
+        const resolved = unknown.length
+          ? await resolveIdentities(tx, clusterId, unknown, now)
           : new Map<string, string>();
-        const ids = resolved.size ? new Map([...identityIds, ...resolved]) : identityIds;
-        const writes = aggregate(fresh, ids);
+        const writes = withIdentities(
+          summary,
+          resolved.size ? new Map([...identityIds, ...resolved]) : identityIds,
+        );
         await upsertRollups(tx, clusterId, writes.rollups);
         await upsertCredentialUsage(tx, clusterId, writes.credentials);
         await raiseIdentityLastUsed(tx, writes.lastUsed);
-        if (writes.earliest) await extendObservedSince(tx, clusterId, writes.earliest);
+        if (Number.isFinite(summary.earliest))
+          await extendObservedSince(tx, clusterId, new Date(summary.earliest));
+        const accepted = chunk.events.length - seenBefore.size;
         const duplicates = chunk.duplicates + seenBefore.size;
         const sampleReasons = [...outcome.sampleReasons, ...chunk.rejections].slice(0, MAX_SAMPLE_REASONS);
         await tx.auditIngestBatch.update({
           where: { id: batch.id },
           data: {
-            accepted: { increment: fresh.length },
+            accepted: { increment: accepted },
             duplicates: { increment: duplicates },
             rejected: { increment: chunk.rejections.length },
             sampleReasons: sampleReasons.map(({ line, reason }) => ({ line, reason })),
           },
         });
-        return { accepted: fresh.length, duplicates, sampleReasons, resolved };
+        return { accepted, duplicates, sampleReasons, resolved };
       },
       { timeout: 10 * 60_000, maxWait: 60_000 },
     );
   };
 
-  const commit = async (chunk: Chunk) => {
+  const commit = async (chunk: Chunk, closed: ReturnType<Chunk["close"]>) => {
     for (let attempt = 1; ; attempt++) {
       try {
-        const done = await commitOnce(chunk);
+        const done = await commitOnce(chunk, closed);
         for (const [username, id] of done.resolved) identityIds.set(username, id);
         outcome.accepted += done.accepted;
         outcome.duplicates += done.duplicates;
@@ -318,15 +353,16 @@ export async function ingestAuditRecords(
     for await (const record of records) {
       chunk.add(record);
       if (chunk.records < chunkSize) continue;
+      const closed = chunk.close();
       await inFlight;
-      inFlight = commit(chunk);
+      inFlight = commit(chunk, closed);
       // Handled where it is awaited; this only keeps Node from reporting it as unhandled in the meantime.
       inFlight.catch(() => undefined);
       chunk = new Chunk();
     }
     await inFlight;
     inFlight = undefined;
-    if (chunk.records > 0) await commit(chunk);
+    if (chunk.records > 0) await commit(chunk, chunk.close());
   } catch (error) {
     // A failed read must not race the chunk still committing: the batch's counts are what got committed.
     await inFlight?.catch(() => undefined);
@@ -356,7 +392,10 @@ async function requestAnalysis(db: PrismaClient, clusterId: string): Promise<voi
     const [queue] = await db.$queryRawUnsafe<{ installed: boolean }[]>(
       `SELECT to_regclass('pgboss.job') IS NOT NULL AS installed`,
     );
-    if (queue?.installed) await enqueueUsageAnalysis(clusterId);
+    if (!queue?.installed) return;
+    // Loaded only here: the job module brings the sync, the analysis and pg-boss, which ingestion does not need.
+    const { enqueueUsageAnalysis } = await import("@/lib/jobs");
+    await enqueueUsageAnalysis(clusterId);
   } catch (error) {
     console.error(
       `usage: re-analysis of ${clusterId} not queued: ${error instanceof Error ? error.message : String(error)}`,

@@ -1,5 +1,5 @@
 // The bulk SQL of one ingestion chunk: a handful of set-based statements per few thousand events (arrays and
-// json_to_recordset, as lib/sync/snapshot-writer.ts does), never one statement per event. All run inside the
+// jsonb_to_recordset, as lib/sync/snapshot-writer.ts does), never one statement per event. All run inside the
 // chunk's transaction.
 import type { Prisma } from "@/lib/db";
 import { parseServiceAccountUsername } from "@/lib/rbac";
@@ -85,7 +85,7 @@ ORDER BY "username", ("deletedAt" IS NULL) DESC, ("kind" IN ('ServiceAccount', '
 
 const DISCOVER_SQL = `INSERT INTO "Identity" ("id", "clusterId", "kind", "namespace", "name", "username", "discoveredByUsage", "firstSeenAt", "lastSeenAt")
 SELECT gen_random_uuid()::text, $1, r."kind"::"IdentityKind", r."namespace", r."name", r."username", true, $3::timestamp(3), $3::timestamp(3)
-FROM json_to_recordset($2::json) AS r("kind" text, "namespace" text, "name" text, "username" text)
+FROM jsonb_to_recordset($2::jsonb) AS r("kind" text, "namespace" text, "name" text, "username" text)
 ON CONFLICT ("clusterId", "kind", "namespace", "name") DO NOTHING`;
 
 /**
@@ -126,7 +126,7 @@ const ROLLUP_SQL = `INSERT INTO "UsageRollup" AS t ("clusterId", "identityId", "
   "count", "deniedCount", "firstSeenAt", "lastSeenAt", "userAgents", "sourceIps", "resourceNames", "resourceNamesComplete")
 SELECT $1, r."identityId", r."day"::date, r."verb", r."apiGroup", r."resource", r."subresource", r."namespace", r."path",
   r."count", r."deniedCount", r."firstSeenAt"::timestamp(3), r."lastSeenAt"::timestamp(3), r."userAgents", r."sourceIps", r."resourceNames", r."resourceNamesComplete"
-FROM json_to_recordset($2::json) AS r("identityId" text, "day" text, "verb" text, "apiGroup" text, "resource" text, "subresource" text,
+FROM jsonb_to_recordset($2::jsonb) AS r("identityId" text, "day" text, "verb" text, "apiGroup" text, "resource" text, "subresource" text,
   "namespace" text, "path" text, "count" int, "deniedCount" int, "firstSeenAt" text, "lastSeenAt" text, "userAgents" text[], "sourceIps" text[],
   "resourceNames" text[], "resourceNamesComplete" boolean)
 ORDER BY r."identityId", r."day", r."verb", r."apiGroup", r."resource", r."subresource", r."namespace", r."path"
@@ -157,7 +157,7 @@ export async function upsertRollups(db: Db, clusterId: string, rows: readonly Ro
  * Credential's lastUsedAt raised to the latest use.
  */
 const CREDENTIAL_USAGE_SQL = `WITH r AS (
-  SELECT * FROM json_to_recordset($2::json) AS r("credentialRef" text, "fingerprint" text, "identityId" text, "count" int,
+  SELECT * FROM jsonb_to_recordset($2::jsonb) AS r("credentialRef" text, "fingerprint" text, "identityId" text, "count" int,
     "firstSeenAt" text, "lastSeenAt" text, "userAgents" text[], "sourceIps" text[])
 ), known AS (
   SELECT DISTINCT ON (c."fingerprint") c."fingerprint", c."id" FROM "Credential" c
@@ -203,7 +203,7 @@ export async function raiseIdentityLastUsed(db: Db, lastUsed: ReadonlyMap<string
     .map(([id, at]) => ({ id, at: at.toISOString() }));
   await db.$executeRawUnsafe(
     `UPDATE "Identity" AS i SET "lastUsedAt" = r."at"::timestamp(3)
-FROM json_to_recordset($1::json) AS r("id" text, "at" text)
+FROM jsonb_to_recordset($1::jsonb) AS r("id" text, "at" text)
 WHERE i."id" = r."id" AND (i."lastUsedAt" IS NULL OR i."lastUsedAt" < r."at"::timestamp(3))`,
     JSON.stringify(rows),
   );
