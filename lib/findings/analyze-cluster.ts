@@ -107,7 +107,7 @@ export async function analyzeCluster(db: PrismaClient, clusterId: string, now: D
     }),
     loadClusterRbacRows(db, clusterId),
     // Skipped entirely for clusters that never sent audit events.
-    cluster.usageObservedSince ? loadUsageFacts(db, { clusterId, since: windowStart, sourcesOf: "serviceAccounts" }) : new Map(),
+    cluster.usageObservedSince ? loadUsageFacts(db, { clusterId, since: windowStart }) : new Map(),
   ]);
   const owners = await resolveClusterOwners(db, clusterId, settings.ownerAnnotationKey, identities);
   const computed = computeFindings({

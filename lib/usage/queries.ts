@@ -42,8 +42,6 @@ export interface UsageScope {
   since: Date;
   /** One identity; all of the cluster's when absent. */
   identityId?: string;
-  /** Whose user agents and source addresses to load: the human-use finding needs service accounts' only. */
-  sourcesOf: "serviceAccounts" | "all";
 }
 
 /**
@@ -57,10 +55,8 @@ export async function loadUsageFacts(
 ): Promise<Map<string, IdentityUsageFacts>> {
   const identity = scope.identityId ? Prisma.sql`AND r."identityId" = ${scope.identityId}` : Prisma.empty;
   const since = scope.since.toISOString().slice(0, 10);
-  const sourcesOf =
-    scope.sourcesOf === "serviceAccounts"
-      ? Prisma.sql`AND r."identityId" IN (SELECT "id" FROM "Identity" WHERE "clusterId" = ${scope.clusterId} AND "kind" = 'ServiceAccount')`
-      : Prisma.empty;
+  // No join with "Identity": right after a large ingest the table's statistics are stale, and the planner would
+  // pick a nested loop over every rollup row per identity.
   const [records, sources] = await Promise.all([
     // Each rollup row joins its names once each (WITH ORDINALITY): its count is summed on the first only.
     db.$queryRaw<RecordRow[]>`
@@ -79,7 +75,7 @@ export async function loadUsageFacts(
         SELECT 'userAgent' AS kind, ua AS value FROM unnest(r."userAgents") AS ua
         UNION ALL SELECT 'sourceIp', ip FROM unnest(r."sourceIps") AS ip
       ) s
-      WHERE r."clusterId" = ${scope.clusterId} AND r."day" >= ${since}::date ${identity} ${sourcesOf}
+      WHERE r."clusterId" = ${scope.clusterId} AND r."day" >= ${since}::date ${identity}
       GROUP BY r."identityId", s.kind, s.value`,
   ]);
   const facts = new Map<string, IdentityUsageFacts>();
@@ -214,7 +210,7 @@ export async function getIdentityUsage(
   const since = usageWindowStart(now, days);
   const sinceDay = since.toISOString().slice(0, 10);
   const [facts, dailyRows, permissions, lastUse, other] = await Promise.all([
-    loadUsageFacts(db, { clusterId: identity.clusterId, since, identityId, sourcesOf: "all" }),
+    loadUsageFacts(db, { clusterId: identity.clusterId, since, identityId }),
     db.$queryRaw<{ day: string; requests: bigint; denied: bigint }[]>`
       SELECT to_char(r."day", 'YYYY-MM-DD') AS day, sum(r."count")::int8 AS requests, sum(r."deniedCount")::int8 AS denied
       FROM "UsageRollup" r
