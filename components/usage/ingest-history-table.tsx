@@ -37,7 +37,7 @@ export function IngestHistoryTable({ batches }: { batches: IngestBatchRow[] }) {
           <th className="py-1 text-left font-medium">Source</th>
           <th className="py-1 text-left font-medium">Events</th>
           <th className="py-1 text-left font-medium">Status</th>
-          <th className="py-1 text-left font-medium">Rejected lines</th>
+          <th className="whitespace-nowrap py-1 text-left font-medium">Rejected lines</th>
         </tr>
       </thead>
       <tbody className="divide-y divide-slate-100">
@@ -60,7 +60,7 @@ export function IngestHistoryTable({ batches }: { batches: IngestBatchRow[] }) {
               {batch.sampleReasons.length ? (
                 <details>
                   <summary className="cursor-pointer text-xs text-slate-600">
-                    {batch.sampleReasons.length < batch.rejected ? `first ${batch.sampleReasons.length} of ${number.format(batch.rejected)}` : `${batch.sampleReasons.length} reasons`}
+                    {batch.sampleReasons.length < batch.rejected ? `first ${batch.sampleReasons.length} of ${number.format(batch.rejected)}` : `${batch.sampleReasons.length} ${batch.sampleReasons.length === 1 ? "reason" : "reasons"}`}
                   </summary>
                   <ul className="mt-1 max-w-md space-y-0.5 font-mono text-xs text-slate-700">
                     {batch.sampleReasons.map((r) => (
