@@ -30,6 +30,36 @@ export const auditImportQuery = z.object({
     .describe("the uploaded file's name, shown in the ingest history"),
 });
 
+const rejectedLineSchema = z.object({ line: z.number().int().describe("1-based line in the file"), reason: z.string() });
+
+/** POST's answer (lib/api/openapi.ts documents it; the tests check real answers against it). */
+export const ingestOutcomeSchema = z.object({
+  batchId: z.string(),
+  accepted: z.number().int(),
+  duplicates: z.number().int().describe("events already counted: another stage of the same request, or an earlier upload"),
+  rejected: z.number().int(),
+  sampleReasons: z.array(rejectedLineSchema).describe("the first rejections (at most 20)"),
+});
+
+/** GET's answer. */
+export const ingestHistoryResponseSchema = z.object({
+  items: z.array(
+    ingestOutcomeSchema.omit({ batchId: true }).extend({
+      id: z.string(),
+      source: z.enum(["webhook", "upload"]),
+      status: z.enum(["running", "completed", "failed"]),
+      fileName: z.string().nullable(),
+      actorLabel: z.string().describe("the uploading user's e-mail or API token's name, or the webhook"),
+      error: z.string().nullable(),
+      startedAt: z.iso.datetime(),
+      finishedAt: z.iso.datetime().nullable(),
+    }),
+  ),
+  page: z.number().int(),
+  pageSize: z.number().int(),
+  total: z.number().int(),
+});
+
 async function requireCluster(db: PrismaClient, id: string): Promise<void> {
   if (!(await db.cluster.findUnique({ where: { id }, select: { id: true } })))
     throw new ApiError("not_found", "No such cluster.");

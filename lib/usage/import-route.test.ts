@@ -8,7 +8,7 @@ import { createApiToken } from "@/lib/auth/api-tokens";
 import type { SessionUser } from "@/lib/auth/users";
 import { handleApiRequest } from "@/lib/api/route";
 import * as importsRoute from "@/app/api/v1/clusters/[id]/audit/imports/route";
-import { auditImportEndpoint, ingestHistoryEndpoint, withoutBody } from "./import-api";
+import { auditImportEndpoint, ingestHistoryEndpoint, ingestHistoryResponseSchema, ingestOutcomeSchema, withoutBody } from "./import-api";
 import type { IngestOutcome } from "./types";
 
 // POST /api/v1/clusters/{id}/audit/imports streams an audit log into the ingester; GET lists the ingest history.
@@ -130,6 +130,7 @@ describe("POST /api/v1/clusters/{id}/audit/imports", () => {
         fileName: `logs/${file}`,
       });
       expect(plain, file).toMatchObject({ status: 200, body: { accepted, duplicates, rejected } });
+      expect(ingestOutcomeSchema.strict().parse(plain.body)).toEqual(plain.body);
       const gzipped = await uploadAs(users.security, "gzipped", gzipSync(fixture(file)), {
         contentType: "application/gzip",
         fileName: `${file}.gz`,
@@ -346,6 +347,7 @@ describe("GET /api/v1/clusters/{id}/audit/imports", () => {
   it("pages the batches newest first for readers, refuses owners and unknown clusters", async () => {
     const all = await history(users.auditor, "plain", "?pageSize=100");
     expect(all.status).toBe(200);
+    expect(ingestHistoryResponseSchema.parse(all.body)).toEqual(all.body);
     expect(all.body.total).toBe(8);
     const times = all.body.items.map((b) => b.startedAt);
     expect([...times].sort().reverse()).toEqual(times);
