@@ -9,7 +9,17 @@ import { setupTestDatabase } from "@/lib/testing/database";
 import { eventually } from "@/lib/testing/eventually";
 import { registerCluster } from "@/lib/clusters/register-cluster";
 import { issueSyncToken } from "@/lib/demo/connect-cluster";
-import { CLUSTER_SYNC, CLUSTER_SYNC_TICK, closeJobQueue, enqueueClusterSync, startJobWorkers } from "./index";
+import { ingestAuditRecords } from "@/lib/usage/ingest-audit";
+import {
+  CLUSTER_SYNC,
+  CLUSTER_SYNC_TICK,
+  closeJobQueue,
+  enqueueClusterSync,
+  enqueueUsageAnalysis,
+  startJobWorkers,
+  USAGE_ANALYSIS,
+  USAGE_RETENTION,
+} from "./index";
 
 process.env.KEYWARD_SECRET_KEY = randomBytes(32).toString("base64");
 const db = setupTestDatabase();
@@ -110,6 +120,59 @@ describe("sync jobs (pg-boss on the test database)", () => {
       await new Promise((r) => setTimeout(r, 2_000));
       expect((await runs()).length).toBe(before);
       expect(await boss.getQueueSize(CLUSTER_SYNC)).toBe(0);
+    } finally {
+      await boss.stop({ graceful: false });
+      await workers.stop();
+    }
+  });
+
+  it("usage: an ingest queues one delayed re-analysis per cluster; the worker runs it; retention is scheduled", async () => {
+    const event = {
+      kind: "Event",
+      apiVersion: "audit.k8s.io/v1",
+      auditID: "jobs-1",
+      verb: "get",
+      user: { username: "system:serviceaccount:ci:deployer" },
+      objectRef: { resource: "pods", namespace: "ci" },
+      requestReceivedTimestamp: "2026-11-30T10:00:00Z",
+    };
+    // The queue is installed (the tests above ran workers): the ingest asks for a re-analysis.
+    await ingestAuditRecords(db.prisma, { clusterId, source: "webhook", actorLabel: "test" }, [
+      { line: 1, value: event },
+    ]);
+    const queued = await db.prisma.$queryRawUnsafe<{ id: string; delayed: boolean }[]>(
+      `SELECT id::text, start_after > now() AS delayed FROM pgboss.job WHERE name = $1 AND singleton_key = $2 AND state = 'created'`,
+      USAGE_ANALYSIS,
+      clusterId,
+    );
+    expect(queued).toHaveLength(1);
+    expect(queued[0].delayed).toBe(true);
+    // More events during the delay share that job.
+    expect(await enqueueUsageAnalysis(clusterId)).toBeUndefined();
+
+    const workers = await startJobWorkers({
+      watch: false,
+      pollingIntervalSeconds: 0.5,
+      log: () => undefined,
+    });
+    const boss = new PgBoss({
+      connectionString: process.env.DATABASE_URL!,
+      supervise: false,
+      schedule: false,
+      max: 1,
+    });
+    await boss.start();
+    try {
+      // What the delayed job does when its time comes, without waiting for it.
+      const id = await boss.send(USAGE_ANALYSIS, { clusterId });
+      const job = await eventually(
+        () => boss.getJobById(USAGE_ANALYSIS, id!),
+        (found) => found?.state === "completed" || found?.state === "failed",
+        JOB_WAIT_MS,
+        200,
+      );
+      expect(job?.state).toBe("completed");
+      expect((await boss.getSchedules()).map((schedule) => schedule.name)).toContain(USAGE_RETENTION);
     } finally {
       await boss.stop({ graceful: false });
       await workers.stop();
