@@ -1,8 +1,9 @@
 /**
  * `npm run demo`: Keyward on its embedded default, end to end and real. Starts the embedded Postgres (or uses
  * DATABASE_URL), migrates it, starts the Kubernetes API simulator with a demo cluster, connects Keyward to it
- * with the read-only identity from deploy/, syncs it, seeds one user per role, runs the job worker (scheduled syncs
- * and watches) and serves the dashboard.
+ * with the read-only identity from deploy/, syncs it, backfills 30 days of its usage, points the simulator's audit
+ * webhook at Keyward, seeds one user per role, runs the job worker (scheduled syncs and watches), keeps a few
+ * workloads making requests, and serves the dashboard.
  */
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
@@ -67,6 +68,13 @@ async function main() {
   const { upsertUser } = await import("@/lib/auth/users");
   const { issueRemediationToken, issueSyncToken } = await import("./connect-cluster");
   const { startJobWorkers } = await import("@/lib/jobs");
+  const { getPrisma } = await import("@/lib/db");
+  const { systemActor } = await import("@/lib/audit/log");
+  const { analyzeCluster } = await import("@/lib/findings/analyze-cluster");
+  const { issueIngestToken } = await import("@/lib/usage/ingest-tokens");
+  const { auditWebhookUrl } = await import("@/lib/usage/webhook-setup");
+  const { backfillDemoUsage, planDemoWorkloads } = await import("./usage-history");
+  const { startDemoTraffic } = await import("./live-traffic");
 
   const database = process.env.DATABASE_URL
     ? await resolveDatabase()
@@ -94,9 +102,25 @@ async function main() {
   if (!outcome.ok) throw new Error(`the first sync failed: ${outcome.error}`);
   log(`synced cluster "demo": ${Object.entries(outcome.counts).map(([k, v]) => `${v} ${k}`).join(", ")} in ${outcome.durationMs} ms`);
 
+  // Usage: a month of history (once per data directory), then live audit events from the simulator's webhook.
+  const db = getPrisma();
+  const workloads = planDemoWorkloads(sim);
+  const backfillStarted = Date.now();
+  const history = await backfillDemoUsage(db, cluster.id, workloads);
+  if (history) {
+    await analyzeCluster(db, cluster.id);
+    log(`usage history: ${history.accepted} audit events of ${workloads.length} service accounts over 30 days in ${Date.now() - backfillStarted} ms`);
+  }
+  const { token: ingestToken } = await issueIngestToken(db, cluster.id, systemActor("demo"));
+  const webhookUrl = auditWebhookUrl(`http://127.0.0.1:${args.port}`, cluster.id);
+  // Keyward's server starts after this: deliveries retry with backoff until it answers.
+  sim.setAuditWebhook({ url: webhookUrl, token: ingestToken, batchMaxWaitMs: 5_000, maxAttempts: 20, log: (message) => log(`audit webhook: ${message}`) });
+  log(`audit webhook: the simulator sends its audit events to ${webhookUrl}`);
+
   for (const u of demoUsers) await upsertUser({ ...u, password: demoPassword ?? secrets.passwords[u.email]! });
   // The demo process is also the worker: scheduled and on-demand syncs, and watches that keep the inventory current.
   const workers = await startJobWorkers({ log: (message) => log(`worker: ${message}`) });
+  const traffic = startDemoTraffic(sim, workloads, { log });
 
   const port = args.port;
   const nextBin = path.join(repoRoot, "node_modules/next/dist/bin/next");
@@ -116,6 +140,7 @@ async function main() {
     if (stopping) return;
     stopping = true;
     next.kill("SIGTERM");
+    traffic.stop();
     await workers.stop();
     await sim.stop();
     await database.stop();
