@@ -36,9 +36,60 @@ export function recordRequests(record: UsageRecord): RecordRequests {
   return { requests: [...named, { ...base, name: "" }], namesUnknown: record.resourceNames.length > 0 };
 }
 
+/** A record with its requests worked out once, however many rules it is matched against. */
+interface PreparedRecord extends RecordRequests {
+  record: UsageRecord;
+}
+
+/** Records with their requests, indexed by resource: an identity may hold hundreds of rules and use thousands of shapes. */
+interface PreparedUsage {
+  byResource: Map<string, PreparedRecord[]>;
+  resourceRecords: PreparedRecord[];
+  pathRecords: PreparedRecord[];
+}
+
+function prepare(records: readonly UsageRecord[]): PreparedUsage {
+  const usage: PreparedUsage = { byResource: new Map(), resourceRecords: [], pathRecords: [] };
+  for (const record of records) {
+    const prepared = { record, ...recordRequests(record) };
+    if (record.path) {
+      usage.pathRecords.push(prepared);
+    } else if (record.resource) {
+      usage.resourceRecords.push(prepared);
+      const same = usage.byResource.get(record.resource);
+      if (same) same.push(prepared);
+      else usage.byResource.set(record.resource, [prepared]);
+    }
+    // A record naming neither a resource nor a path stands for no request RBAC could have authorized.
+  }
+  return usage;
+}
+
+/** The records a rule could match at all: those of its resources (every one under a wildcard) and paths. */
+function candidates(rule: PolicyRule, usage: PreparedUsage): PreparedRecord[] {
+  const found: PreparedRecord[] = (rule.nonResourceURLs ?? []).length > 0 ? [...usage.pathRecords] : [];
+  const resources = rule.resources ?? [];
+  if (resources.some((resource) => resource.startsWith("*"))) return [...found, ...usage.resourceRecords];
+  for (const resource of new Set(resources.map((combined) => combined.split("/")[0]))) {
+    found.push(...(usage.byResource.get(resource) ?? []));
+  }
+  return found;
+}
+
 /** A RoleBinding's rule (namespace set) only ever applies to resource requests in its namespace. */
 function inScope(record: UsageRecord, namespace: string | null): boolean {
   return namespace === null || (!record.path && record.namespace === namespace);
+}
+
+function usedByPrepared(rule: PolicyRule, namespace: string | null, usage: PreparedUsage): boolean {
+  const named = (rule.resourceNames ?? []).length > 0;
+  const unnamed: PolicyRule = named ? { ...rule, resourceNames: undefined } : rule;
+  return candidates(rule, usage).some(({ record, requests, namesUnknown }) => {
+    if (!inScope(record, namespace)) return false;
+    // Verb, group and resource first: one request of the record answers for all of them, names aside.
+    if (!ruleAllows(unnamed, requests[0])) return false;
+    return !named || namesUnknown || requests.some((attrs) => ruleAllows(rule, attrs));
+  });
 }
 
 /**
@@ -51,12 +102,7 @@ export function ruleUsedBy(
   namespace: string | null,
   records: readonly UsageRecord[],
 ): boolean {
-  const unnamed: PolicyRule = { ...rule, resourceNames: undefined };
-  return records.some((record) => {
-    if (!inScope(record, namespace)) return false;
-    const { requests, namesUnknown } = recordRequests(record);
-    return requests.some((attrs) => ruleAllows(namesUnknown ? unnamed : rule, attrs));
-  });
+  return usedByPrepared(rule, namespace, prepare(records));
 }
 
 /** Splits what an identity holds into the rules its usage exercised and those it never did. */
@@ -64,10 +110,11 @@ export function diffGrants(
   effectiveRules: readonly EffectiveRule[],
   records: readonly UsageRecord[],
 ): { kept: EffectiveRule[]; removed: EffectiveRule[] } {
+  const prepared = prepare(records);
   const kept: EffectiveRule[] = [];
   const removed: EffectiveRule[] = [];
   for (const effective of effectiveRules) {
-    (ruleUsedBy(effective.rule, effective.namespace, records) ? kept : removed).push(effective);
+    (usedByPrepared(effective.rule, effective.namespace, prepared) ? kept : removed).push(effective);
   }
   return { kept, removed };
 }

@@ -605,6 +605,18 @@ describe("diffGrants", () => {
     expect(ruleUsedBy(paypal, "shop", [complete])).toBe(false);
     // A list names nothing: it never falls under a rule narrowed to names.
     expect(ruleUsedBy({ ...paypal, verbs: ["list"] }, "shop", [used("list", "secrets", "shop")])).toBe(false);
+    // Subresources and wildcards are matched as RBAC matches them.
+    const log = used("get", "pods", "shop", { subresource: "log", resourceNames: ["web-1"] });
+    expect(ruleUsedBy({ apiGroups: [""], resources: ["pods/log"], verbs: ["get"] }, "shop", [log])).toBe(
+      true,
+    );
+    expect(ruleUsedBy({ apiGroups: [""], resources: ["pods"], verbs: ["get"] }, "shop", [log])).toBe(false);
+    expect(ruleUsedBy({ apiGroups: ["*"], resources: ["*/log"], verbs: ["get"] }, null, [log])).toBe(true);
+    expect(ruleUsedBy({ apiGroups: ["*"], resources: ["*/exec"], verbs: ["*"] }, null, [log])).toBe(false);
+    // A record naming neither a resource nor a path is no request at all, not even under `*`.
+    expect(ruleUsedBy({ apiGroups: ["*"], resources: ["*"], verbs: ["*"] }, null, [used("get", "")])).toBe(
+      false,
+    );
     // RoleBinding rules never cover cluster-wide or non-resource requests.
     expect(
       ruleUsedBy({ apiGroups: [""], resources: ["nodes"], verbs: ["list"] }, "shop", [used("list", "nodes")]),
