@@ -287,7 +287,19 @@ describe("GET /api/v1/openapi.json", () => {
       .object({ openapi: z.literal("3.1.0"), paths: z.record(z.string(), z.record(z.string(), z.object({ parameters: z.array(z.object({ name: z.string() })) }).loose())) })
       .loose()
       .parse(await openApiRoute.GET().json());
-    expect(Object.keys(document.paths).sort()).toEqual(["/clusters", "/clusters/{id}/sync", "/clusters/{id}/sync-runs", "/clusters/{id}/test", "/identities", "/identities/{id}", "/who-can"]);
+    expect(Object.keys(document.paths).sort()).toEqual([
+      "/clusters",
+      "/clusters/{id}/audit",
+      "/clusters/{id}/audit/imports",
+      "/clusters/{id}/sync",
+      "/clusters/{id}/sync-runs",
+      "/clusters/{id}/test",
+      "/identities",
+      "/identities/{id}",
+      "/identities/{id}/least-privilege",
+      "/identities/{id}/usage",
+      "/who-can",
+    ]);
     expect(document.paths["/identities"].get.parameters.map((p) => p.name)).toEqual(expect.arrayContaining(["cluster", "namespace", "kind", "severity", "q", "cursor", "limit"]));
     expect(document.paths["/who-can"].get.parameters.map((p) => p.name)).toEqual(expect.arrayContaining(["verb", "group", "resource", "subresource", "namespace"]));
   });

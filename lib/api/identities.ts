@@ -2,9 +2,11 @@ import { z } from "zod";
 import type { PrismaClient } from "@/lib/db";
 import { listIdentities, identityFilterSchema } from "@/lib/inventory/list-identities";
 import { getIdentityDetail } from "@/lib/inventory/identity-detail";
+import { identityScopeWhere, type Viewer } from "@/lib/inventory/scope";
 import { getIdentityPermissions } from "@/lib/permissions/identity-permissions";
+import { getIdentityLeastPrivilege, getIdentityUsage } from "@/lib/usage/queries";
 import { ApiError } from "./errors";
-import { endpoint } from "./route";
+import { apiRoute, endpoint } from "./route";
 
 export const listIdentitiesQuery = identityFilterSchema.extend({
   cursor: z.string().min(1).max(200).optional().describe("nextCursor of the previous page"),
@@ -69,6 +71,7 @@ export const listIdentitiesEndpoint = endpoint({
         hasLegacyToken: item.hasLegacyToken,
         oldestCredentialAt: item.oldestCredentialAt,
         lastSeenAt: item.lastSeenAt,
+        lastUsedAt: item.lastUsedAt,
         deletedAt: item.deletedAt,
         credentials: related.credentials.get(item.id) ?? [],
         findings: related.findings.get(item.id) ?? [],
@@ -104,6 +107,7 @@ export const getIdentityEndpoint = endpoint({
       createdInClusterAt: detail.createdInClusterAt,
       firstSeenAt: detail.firstSeenAt,
       lastSeenAt: detail.lastSeenAt,
+      lastUsedAt: detail.lastUsedAt,
       deletedAt: detail.deletedAt,
       credentials: detail.credentials.map(({ id, kind, namespace, name, issuedAt, expiresAt, lastUsedAt, fingerprint, deletedAt }) => ({
         id,
@@ -137,3 +141,69 @@ export const getIdentityEndpoint = endpoint({
     };
   },
 });
+
+/** The usage window: the cluster's (usageWindowDays) when not given; rollups are kept 400 days by default. */
+const usageDays = z.coerce.number().int().min(1).max(3650).optional().describe("window in days, today included; default the cluster's usage window (90)");
+
+export const identityUsageQuery = z.object({ days: usageDays });
+export const leastPrivilegeQuery = z.object({
+  days: usageDays,
+  format: z.enum(["json", "yaml"]).default("json").describe("yaml: the role and bindings as a file to `kubectl apply -f`"),
+});
+
+/** The same visibility as the identity itself: an identity the caller may not see does not exist for it. */
+async function requireVisibleIdentity(db: PrismaClient, user: Viewer, id: string): Promise<void> {
+  const visible = await db.identity.findFirst({ where: { AND: [{ id }, identityScopeWhere(user)] }, select: { id: true } });
+  if (!visible) throw new ApiError("not_found", "No such identity.");
+}
+
+export const identityUsageEndpoint = endpoint({
+  name: "identity.usage",
+  permission: "inventory:read",
+  params: identityIdParams,
+  query: identityUsageQuery,
+  async handler({ params, query, principal, db }) {
+    await requireVisibleIdentity(db, principal.user, params.id);
+    return getIdentityUsage(db, params.id, { days: query.days });
+  },
+});
+
+export const leastPrivilegeEndpoint = endpoint({
+  name: "identity.least_privilege",
+  permission: "inventory:read",
+  params: identityIdParams,
+  query: leastPrivilegeQuery,
+  async handler({ params, query, principal, db }) {
+    await requireVisibleIdentity(db, principal.user, params.id);
+    const result = await getIdentityLeastPrivilege(db, params.id, { days: query.days });
+    const summary = (grants: typeof result.kept) => grants.map(({ rule, namespace, binding, role }) => ({ rule, namespace, binding, role }));
+    const { name, clusterRoles, roles, clusterRoleBindings, roleBindings, yaml } = result.role;
+    return {
+      days: result.days,
+      since: result.since,
+      observedSince: result.observedSince,
+      covered: result.covered,
+      role: { name, clusterRoles, roles, clusterRoleBindings, roleBindings, yaml },
+      kept: summary(result.kept),
+      removed: summary(result.removed),
+    };
+  },
+});
+
+/**
+ * GET /api/v1/identities/{id}/least-privilege: JSON, or with `format=yaml` the generated objects as a download.
+ * The wrapper answers (and authenticates, validates, scopes) as for JSON; only a success becomes the YAML file.
+ */
+export function leastPrivilegeRoute(route = apiRoute(leastPrivilegeEndpoint)) {
+  return async (request: Request, context?: Parameters<typeof route>[1]): Promise<Response> => {
+    const response = await route(request, context);
+    if (!response.ok || new URL(request.url).searchParams.get("format") !== "yaml") return response;
+    const body = (await response.json()) as { role: { name: string; yaml: string } };
+    return new Response(body.role.yaml, {
+      headers: {
+        "content-type": "application/yaml; charset=utf-8",
+        "content-disposition": `attachment; filename="${body.role.name}.yaml"`,
+      },
+    });
+  };
+}

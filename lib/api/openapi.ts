@@ -1,7 +1,10 @@
 import { z } from "zod";
 import { identityKinds, severities } from "@/lib/inventory/filters";
 import { apiErrorStatus } from "./errors";
-import { identityIdParams, listIdentitiesQuery } from "./identities";
+import { auditImportQuery, auditUploadContentTypes } from "@/lib/usage/import-api";
+import { ingestHistoryQuery } from "@/lib/usage/ingest-history";
+import { MAX_WEBHOOK_BODY_BYTES } from "@/lib/usage/webhook-ingest";
+import { identityIdParams, identityUsageQuery, leastPrivilegeQuery, listIdentitiesQuery } from "./identities";
 import { clusterIdParams, registerClusterBody, syncRunsQuery } from "./clusters";
 import { whoCanQuery } from "./who-can";
 
@@ -30,7 +33,7 @@ export const credentialSummarySchema = z.object({
   name: z.string(),
   issuedAt: nullableDate,
   expiresAt: nullableDate,
-  lastUsedAt: nullableDate,
+  lastUsedAt: nullableDate.describe("latest audit event with this credential, or its kubernetes.io/legacy-token-last-used label"),
 });
 
 const ownerSchema = z
@@ -55,6 +58,7 @@ export const identityListResponseSchema = z.object({
       hasLegacyToken: z.boolean(),
       oldestCredentialAt: nullableDate,
       lastSeenAt: dateTime,
+      lastUsedAt: nullableDate.describe("latest audit event, or its credentials' legacy-token-last-used label; null: no use known"),
       deletedAt: nullableDate,
       credentials: z.array(credentialSummarySchema),
       findings: z.array(findingSummarySchema).describe("open findings"),
@@ -100,12 +104,113 @@ export const identityDetailResponseSchema = z.looseObject({
   username: z.string(),
   groups: z.array(z.string()),
   owner: ownerSchema,
-  credentials: z.array(z.looseObject({ id: z.string(), kind: z.string(), name: z.string() })),
+  lastUsedAt: nullableDate,
+  credentials: z.array(z.looseObject({ id: z.string(), kind: z.string(), name: z.string(), lastUsedAt: nullableDate })),
   findings: z.array(findingSummarySchema.omit({ acceptedUntil: true }).extend({ id: z.string(), state: z.enum(["open", "accepted", "resolved"]) }).loose()),
   permissions: z.object({
     rules: z.array(ruleSourceSchema.extend({ rule: policyRuleSchema, namespace: z.string().nullable().describe("null = cluster-wide") })),
     matrix: z.looseObject({ verbs: z.array(z.string()), rows: z.array(z.looseObject({ key: z.string() })) }).nullable(),
   }),
+});
+
+const usageRecordSchema = z.object({
+  verb: z.string(),
+  apiGroup: z.string(),
+  resource: z.string(),
+  subresource: z.string(),
+  namespace: z.string().describe('"" for cluster-scoped and all-namespace requests'),
+  path: z.string().describe("non-resource URL; \"\" for resource requests"),
+  resourceNames: z.array(z.string()),
+  resourceNamesComplete: z.boolean().describe("false when names were capped or some request named no object"),
+  count: z.number().int().describe("allowed requests in the window"),
+});
+
+const usageSourceSchema = z.object({ value: z.string(), count: z.number().int(), firstSeenAt: dateTime, lastSeenAt: dateTime });
+
+const usedCellSchema = z.looseObject({ clusterWide: z.boolean(), namespaces: z.array(z.string()), used: z.boolean(), requests: z.number().int() });
+
+export const identityUsageResponseSchema = z.object({
+  identityId: z.string(),
+  days: z.number().int(),
+  since: dateTime.describe("first day of the window (UTC midnight)"),
+  lastUsedAt: nullableDate,
+  observedSince: nullableDate.describe("when Keyward started receiving the cluster's audit events"),
+  totals: z.object({ requests: z.number().int(), denied: z.number().int(), activeDays: z.number().int() }),
+  daily: z.array(z.object({ day: z.iso.date(), requests: z.number().int(), denied: z.number().int() })).describe("every day of the window, oldest first"),
+  topVerbs: z.array(z.object({ verb: z.string(), requests: z.number().int() })),
+  topResources: z.array(
+    z.object({ key: z.string(), apiGroup: z.string(), resource: z.string(), subresource: z.string(), path: z.string(), requests: z.number().int() }),
+  ),
+  matrix: z
+    .object({
+      verbs: z.array(z.string()),
+      rows: z.array(z.looseObject({ key: z.string(), apiGroup: z.string(), resource: z.string(), cells: z.record(z.string(), usedCellSchema) })),
+      nonResourceUrls: z.array(z.object({ path: z.string(), verbs: z.array(z.string()), usedVerbs: z.array(z.string()) })),
+    })
+    .describe("effective permissions, each granted cell marked used or unused in the window"),
+  credentials: z.array(
+    z.object({
+      id: z.string(),
+      kind: z.string(),
+      namespace: z.string(),
+      name: z.string(),
+      deletedAt: nullableDate,
+      lastUsedAt: nullableDate,
+      requests: z.number().int(),
+    }),
+  ),
+  otherCredentials: z.array(z.object({ credentialRef: z.string(), lastUsedAt: dateTime, requests: z.number().int() })).describe("credential ids seen in events that match no synced credential"),
+  sources: z.object({ userAgents: z.array(usageSourceSchema), sourceIps: z.array(usageSourceSchema) }),
+  records: z.array(usageRecordSchema).describe("the window's rollups: allowed requests per verb, resource and namespace"),
+});
+
+const grantSchema = ruleSourceSchema.extend({ rule: policyRuleSchema, namespace: z.string().nullable().describe("null = cluster-wide") });
+
+export const leastPrivilegeResponseSchema = z.object({
+  days: z.number().int(),
+  since: dateTime,
+  observedSince: nullableDate,
+  covered: z.boolean().describe("false: no event in the window and no audit events ever received, so the role says nothing"),
+  role: z.object({
+    name: z.string(),
+    clusterRoles: z.array(z.looseObject({ metadata: z.looseObject({ name: z.string() }) })),
+    roles: z.array(z.looseObject({ metadata: z.looseObject({ name: z.string(), namespace: z.string() }) })),
+    clusterRoleBindings: z.array(z.looseObject({ metadata: z.looseObject({ name: z.string() }) })),
+    roleBindings: z.array(z.looseObject({ metadata: z.looseObject({ name: z.string(), namespace: z.string() }) })),
+    yaml: z.string().describe("every object as multi-document YAML; \"\" when nothing was used"),
+  }),
+  kept: z.array(grantSchema).describe("granted rules some request of the window fell under"),
+  removed: z.array(grantSchema).describe("granted rules never used in the window"),
+});
+
+export const ingestOutcomeSchema = z.object({
+  batchId: z.string().optional().describe("absent when the body held no event"),
+  accepted: z.number().int(),
+  duplicates: z.number().int().describe("already counted: another stage of the same request, a redelivery or a re-upload"),
+  rejected: z.number().int(),
+  sampleReasons: z.array(z.object({ line: z.number().int(), reason: z.string() })).describe("the first rejections"),
+});
+
+export const ingestHistoryResponseSchema = z.object({
+  items: z.array(
+    z.object({
+      id: z.string(),
+      source: z.enum(["webhook", "upload"]),
+      status: z.enum(["running", "completed", "failed"]),
+      fileName: z.string().nullable(),
+      actorLabel: z.string(),
+      accepted: z.number().int(),
+      duplicates: z.number().int(),
+      rejected: z.number().int(),
+      sampleReasons: z.array(z.object({ line: z.number().int(), reason: z.string() })),
+      error: z.string().nullable(),
+      startedAt: dateTime,
+      finishedAt: nullableDate,
+    }),
+  ),
+  page: z.number().int(),
+  pageSize: z.number().int(),
+  total: z.number().int(),
 });
 
 const credentialPurposeSchema = z.object({ purpose: z.enum(["sync", "remediation"]), authType: z.enum(["token", "clientCertificate"]), updatedAt: dateTime });
@@ -178,6 +283,8 @@ const errorSchema = z.object({
   }),
 });
 
+const webhookErrorSchema = z.object({ error: z.object({ code: z.string(), message: z.string() }) });
+
 type JsonSchema = Record<string, unknown>;
 const jsonSchema = (schema: z.ZodType, io: "input" | "output"): JsonSchema => {
   const { $schema: _ignored, ...rest } = z.toJSONSchema(schema, { io, unrepresentable: "any" }) as JsonSchema;
@@ -218,10 +325,16 @@ interface Operation {
   params?: z.ZodObject;
   query?: z.ZodObject;
   body?: z.ZodType;
+  /** A body that is not JSON (a file): its media types. */
+  rawBody?: { contentTypes: string[]; description: string };
   response: z.ZodType;
+  /** Other representations of the success response, by media type (e.g. a YAML download). */
+  alsoAs?: Record<string, JsonSchema>;
   status?: number;
   errors: number[];
 }
+
+const binary = { type: "string", format: "binary" };
 
 function operation(op: Operation): JsonSchema {
   return {
@@ -229,9 +342,45 @@ function operation(op: Operation): JsonSchema {
     description: `Needs a token with the ${op.scope} scope${op.scope === "read" ? " (or write)" : ""}, or a signed-in session whose role allows it.`,
     parameters: [...parameters(op.params, "path"), ...parameters(op.query, "query")],
     ...(op.body ? { requestBody: { required: true, content: { "application/json": { schema: jsonSchema(op.body, "input") } } } } : {}),
+    ...(op.rawBody
+      ? { requestBody: { required: true, description: op.rawBody.description, content: Object.fromEntries(op.rawBody.contentTypes.map((type) => [type, { schema: binary }])) } }
+      : {}),
     responses: {
-      [String(op.status ?? 200)]: { description: "OK", content: { "application/json": { schema: jsonSchema(op.response, "output") } } },
+      [String(op.status ?? 200)]: {
+        description: "OK",
+        content: { "application/json": { schema: jsonSchema(op.response, "output") }, ...Object.fromEntries(Object.entries(op.alsoAs ?? {}).map(([type, schema]) => [type, { schema }])) },
+      },
       ...errorResponses([401, 403, 500, ...op.errors]),
+    },
+  };
+}
+
+/** The audit webhook: kube-apiserver's webhook backend authenticates with the cluster's ingest token, not an API token. */
+function auditWebhookOperation(): JsonSchema {
+  const webhookError = { description: "", content: { "application/json": { schema: { $ref: "#/components/schemas/WebhookError" } } } };
+  const error = (description: string) => ({ ...webhookError, description });
+  return {
+    summary: "Audit webhook backend: receive a batch of the cluster's audit events",
+    description:
+      "Point kube-apiserver's `--audit-webhook-config-file` at this URL (the cluster page offers the kubeconfig and the audit policy). Authenticated with the cluster's audit ingest token (`Authorization: Bearer kwa_…`), never an API token. Events are acknowledged only once committed; redelivered events count as duplicates.",
+    security: [{ ingestToken: [] }],
+    parameters: parameters(clusterIdParams, "path"),
+    requestBody: {
+      required: true,
+      description: `An audit.k8s.io/v1 EventList (or a single Event) as JSON, or Events as JSON lines; gzip with Content-Encoding: gzip. At most ${MAX_WEBHOOK_BODY_BYTES / 1024 / 1024} MiB decoded.`,
+      content: {
+        "application/json": { schema: { type: "object", description: "audit.k8s.io/v1 EventList or Event" } },
+        "application/x-ndjson": { schema: binary },
+      },
+    },
+    responses: {
+      "200": { description: "Committed", content: { "application/json": { schema: jsonSchema(ingestOutcomeSchema, "output") } } },
+      "400": error("Not JSON, or not an EventList or Event"),
+      "401": error("Missing or wrong ingest token, or a token of another cluster (an unknown cluster answers the same)"),
+      "413": error("Body, or its decompression, too large; or a decompression bomb"),
+      "415": error("Not application/json or application/x-ndjson"),
+      "500": error("Internal error (details are logged, never returned)"),
+      "503": error("Nothing was stored; retry (Retry-After)"),
     },
   };
 }
@@ -258,6 +407,27 @@ export function openApiDocument(): JsonSchema {
           params: identityIdParams,
           response: identityDetailResponseSchema,
           errors: [404],
+        }),
+      },
+      "/identities/{id}/usage": {
+        get: operation({
+          summary: "How the identity used its access in the window: requests per day, top verbs and resources, used-vs-granted matrix, credentials' last use, sources, and the rollups",
+          scope: "read",
+          params: identityIdParams,
+          query: identityUsageQuery,
+          response: identityUsageResponseSchema,
+          errors: [400, 404],
+        }),
+      },
+      "/identities/{id}/least-privilege": {
+        get: operation({
+          summary: "The least-privilege Role/ClusterRole and bindings for what the identity used in the window, and the diff with the rules it holds (kept, removed)",
+          scope: "read",
+          params: identityIdParams,
+          query: leastPrivilegeQuery,
+          response: leastPrivilegeResponseSchema,
+          alsoAs: { "application/yaml": { type: "string", description: "with format=yaml: the objects as a file download (Content-Disposition: attachment)" } },
+          errors: [400, 404],
         }),
       },
       "/who-can": {
@@ -287,13 +457,36 @@ export function openApiDocument(): JsonSchema {
           errors: [404],
         }),
       },
+      "/clusters/{id}/audit": { post: auditWebhookOperation() },
+      "/clusters/{id}/audit/imports": {
+        post: operation({
+          summary: "Upload an audit log file (JSON lines, plain or gzip), streamed; answers with the accepted, duplicate and rejected counts",
+          scope: "write",
+          params: clusterIdParams,
+          query: auditImportQuery,
+          rawBody: { contentTypes: auditUploadContentTypes, description: "The file as the raw request body (not multipart). Gzip is recognised from its bytes." },
+          response: ingestOutcomeSchema,
+          errors: [400, 404, 413],
+        }),
+        get: operation({
+          summary: "The cluster's audit ingest history (webhook deliveries and uploads), newest first",
+          scope: "read",
+          params: clusterIdParams,
+          query: ingestHistoryQuery,
+          response: ingestHistoryResponseSchema,
+          errors: [400, 404],
+        }),
+      },
       "/clusters/{id}/sync-runs": {
         get: operation({ summary: "The cluster's sync history, newest first", scope: "read", params: clusterIdParams, query: syncRunsQuery, response: syncRunsResponseSchema, errors: [404] }),
       },
     },
     components: {
-      securitySchemes: { bearerToken: { type: "http", scheme: "bearer", description: "A Keyward API token (kw_…)" } },
-      schemas: { Error: jsonSchema(errorSchema, "output") },
+      securitySchemes: {
+        bearerToken: { type: "http", scheme: "bearer", description: "A Keyward API token (kw_…)" },
+        ingestToken: { type: "http", scheme: "bearer", description: "A cluster's audit ingest token (kwa_…), for the audit webhook only" },
+      },
+      schemas: { Error: jsonSchema(errorSchema, "output"), WebhookError: jsonSchema(webhookErrorSchema, "output") },
     },
   };
 }

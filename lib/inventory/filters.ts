@@ -5,7 +5,7 @@ export const identityKinds = ["ServiceAccount", "CertificateUser", "User", "Grou
 /** Lowest first: the order of the Postgres enum, so "at least high" is a set of values. */
 export const severities = ["info", "low", "medium", "high", "critical"] as const;
 export type SeverityName = (typeof severities)[number];
-export const identitySortKeys = ["severity", "findings", "name", "namespace", "kind", "cluster", "credentialAge", "lastSeen"] as const;
+export const identitySortKeys = ["severity", "findings", "name", "namespace", "kind", "cluster", "credentialAge", "lastSeen", "lastUsed"] as const;
 
 /** A query-string value: absent, or an empty form field, means "no filter". */
 const optional = <T extends z.ZodType>(schema: T) => z.preprocess((v) => (v === "" || v === null ? undefined : v), schema.optional());
@@ -27,6 +27,11 @@ export const identityFilterSchema = z.object({
   /** Only identities whose oldest credential was issued more than this many days ago. */
   credentialAgeDays: optional(z.coerce.number().int().min(0).max(36_500)),
   hasLegacyToken: optional(flag),
+  /**
+   * Only identities not used for this many days: last used before then, or never used in a cluster whose audit
+   * events Keyward has received for at least that long (as the "unused" finding decides).
+   */
+  unusedDays: optional(z.coerce.number().int().min(1).max(3650)),
   /** Only identities with an open, unaccepted finding of this rule id. */
   findingType: optional(z.string().trim().min(1).max(100)),
   /** Free text over name, namespace and username. */
@@ -52,6 +57,10 @@ export function identityFilterWhere(filter: IdentityFilter, now = new Date()): P
   if (filter.severity) and.push({ maxSeverity: { in: [...severities.slice(severities.indexOf(filter.severity))] } });
   if (filter.credentialAgeDays !== undefined) and.push({ oldestCredentialAt: { lt: new Date(now.getTime() - filter.credentialAgeDays * DAY_MS) } });
   if (filter.hasLegacyToken !== undefined) and.push({ hasLegacyToken: filter.hasLegacyToken });
+  if (filter.unusedDays !== undefined) {
+    const before = new Date(now.getTime() - filter.unusedDays * DAY_MS);
+    and.push({ OR: [{ lastUsedAt: { lt: before } }, { lastUsedAt: null, cluster: { is: { usageObservedSince: { lte: before } } } }] });
+  }
   if (filter.findingType) {
     and.push({
       findings: {
@@ -90,5 +99,8 @@ export function identityOrderBy(filter: IdentityFilter): Prisma.IdentityOrderByW
       return [{ oldestCredentialAt: { sort: dir === "asc" ? "desc" : "asc", nulls: "last" } }, ...tail];
     case "lastSeen":
       return [{ lastSeenAt: dir }, ...tail];
+    case "lastUsed":
+      // Never used sorts as the oldest use.
+      return [{ lastUsedAt: { sort: dir, nulls: dir === "asc" ? "first" : "last" } }, ...tail];
   }
 }

@@ -24,6 +24,7 @@ export async function getIdentityDetail(user: Viewer, id: string) {
       createdInClusterAt: true,
       firstSeenAt: true,
       lastSeenAt: true,
+      lastUsedAt: true,
       deletedAt: true,
       maxSeverity: true,
       openFindingCount: true,

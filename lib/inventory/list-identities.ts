@@ -19,6 +19,7 @@ const identityListSelect = {
   hasLegacyToken: true,
   oldestCredentialAt: true,
   lastSeenAt: true,
+  lastUsedAt: true,
   deletedAt: true,
   ownerSource: true,
   ownerTeam: { select: { id: true, name: true, slug: true } },

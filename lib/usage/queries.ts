@@ -4,12 +4,16 @@
 import "server-only";
 import { Prisma, type CredentialKind, type PrismaClient } from "@/lib/db";
 import { analysisSettings } from "@/lib/findings/settings";
-import { usageWindowStart, type IdentityUsageFacts, type UsageSource } from "@/lib/findings/usage-rules";
+import { ownGrants, usageWindowStart, type IdentityUsageFacts, type UsageSource } from "@/lib/findings/usage-rules";
+import { loadClusterPolicy } from "@/lib/permissions/cluster-policy";
 import {
   getIdentityPermissions,
   markUsedCells,
   type UsedPermissionMatrix,
 } from "@/lib/permissions/identity-permissions";
+import type { EffectiveRule } from "@/lib/rbac";
+import { diffGrants } from "./grant-usage";
+import { generateLeastPrivilege, type LeastPrivilegeRole } from "./least-privilege";
 import type { UsageRecord } from "./types";
 
 const TOP = 10;
@@ -104,41 +108,11 @@ function byCountDesc(a: { count: number; value?: string }, b: { count: number; v
   return b.count - a.count || (a.value ?? "").localeCompare(b.value ?? "");
 }
 
-/**
- * Credentials' own last use: the latest event that carried their credential id, or their
- * kubernetes.io/legacy-token-last-used label (Credential.lastUsedAt) when no event is known or it is later.
- */
-export async function credentialLastUse(
-  db: PrismaClient,
-  credentials: readonly { id: string; lastUsedAt: Date | null }[],
-): Promise<Map<string, { lastUsedAt: Date | null; requests: number }>> {
-  const usage = credentials.length
-    ? await db.credentialUsage.groupBy({
-        by: ["credentialId"],
-        where: { credentialId: { in: credentials.map((credential) => credential.id) } },
-        _max: { lastSeenAt: true },
-        _sum: { count: true },
-      })
-    : [];
-  const byId = new Map(usage.map((row) => [row.credentialId, row]));
-  return new Map(
-    credentials.map((credential) => {
-      const seen = byId.get(credential.id);
-      return [
-        credential.id,
-        {
-          lastUsedAt: latest(seen?._max.lastSeenAt ?? null, credential.lastUsedAt),
-          requests: seen?._sum.count ?? 0,
-        },
-      ];
-    }),
-  );
-}
-
-function latest(a: Date | null, b: Date | null): Date | null {
-  if (!a) return b;
-  if (!b) return a;
-  return a > b ? a : b;
+/** Requests seen with each credential's id (all time); their last use is Credential.lastUsedAt, kept by ingestion. */
+async function credentialRequests(db: PrismaClient, credentialIds: readonly string[]): Promise<Map<string, number>> {
+  if (credentialIds.length === 0) return new Map();
+  const rows = await db.credentialUsage.groupBy({ by: ["credentialId"], where: { credentialId: { in: [...credentialIds] } }, _sum: { count: true } });
+  return new Map(rows.map((row) => [row.credentialId ?? "", row._sum.count ?? 0]));
 }
 
 export interface IdentityUsage {
@@ -170,6 +144,7 @@ export interface IdentityUsage {
     namespace: string;
     name: string;
     deletedAt: Date | null;
+    /** Latest event with this credential's id, or its legacy-token-last-used label. */
     lastUsedAt: Date | null;
     /** Requests seen with this credential's id (all time). */
     requests: number;
@@ -209,7 +184,7 @@ export async function getIdentityUsage(
   const days = options.days ?? analysisSettings(identity.cluster.settings).usageWindowDays;
   const since = usageWindowStart(now, days);
   const sinceDay = since.toISOString().slice(0, 10);
-  const [facts, dailyRows, permissions, lastUse, other] = await Promise.all([
+  const [facts, dailyRows, permissions, requestsByCredential, other] = await Promise.all([
     loadUsageFacts(db, { clusterId: identity.clusterId, since, identityId }),
     db.$queryRaw<{ day: string; requests: bigint; denied: bigint }[]>`
       SELECT to_char(r."day", 'YYYY-MM-DD') AS day, sum(r."count")::int8 AS requests, sum(r."deniedCount")::int8 AS denied
@@ -217,7 +192,7 @@ export async function getIdentityUsage(
       WHERE r."identityId" = ${identityId} AND r."day" >= ${sinceDay}::date
       GROUP BY r."day"`,
     getIdentityPermissions(db, identityId),
-    credentialLastUse(db, identity.credentials),
+    credentialRequests(db, identity.credentials.map((credential) => credential.id)),
     db.credentialUsage.findMany({
       where: { identityId, credentialId: null },
       orderBy: { lastSeenAt: "desc" },
@@ -276,7 +251,8 @@ export async function getIdentityUsage(
       namespace: credential.namespace,
       name: credential.name,
       deletedAt: credential.deletedAt,
-      ...(lastUse.get(credential.id) ?? { lastUsedAt: credential.lastUsedAt, requests: 0 }),
+      lastUsedAt: credential.lastUsedAt,
+      requests: requestsByCredential.get(credential.id) ?? 0,
     })),
     otherCredentials: other.map((row) => ({
       credentialRef: row.credentialRef,
@@ -285,5 +261,47 @@ export async function getIdentityUsage(
     })),
     sources: { userAgents: usage.userAgents, sourceIps: usage.sourceIps },
     records: usage.records,
+  };
+}
+
+export interface IdentityLeastPrivilege {
+  days: number;
+  since: Date;
+  observedSince: Date | null;
+  /** False when the window holds no event and Keyward never received the cluster's: no role can be derived. */
+  covered: boolean;
+  role: LeastPrivilegeRole;
+  /** The identity's own grants (not those of Kubernetes' system groups), split by the window's use. */
+  kept: EffectiveRule[];
+  removed: EffectiveRule[];
+}
+
+/** The role the identity could live with, from the window's allowed requests, and the diff to what it holds now. */
+export async function getIdentityLeastPrivilege(
+  db: PrismaClient,
+  identityId: string,
+  options: { days?: number; now?: Date } = {},
+): Promise<IdentityLeastPrivilege> {
+  const now = options.now ?? new Date();
+  const identity = await db.identity.findUniqueOrThrow({
+    where: { id: identityId },
+    select: { clusterId: true, kind: true, namespace: true, name: true, username: true, groups: true, cluster: { select: { settings: true, usageObservedSince: true } } },
+  });
+  const days = options.days ?? analysisSettings(identity.cluster.settings).usageWindowDays;
+  const since = usageWindowStart(now, days);
+  const [facts, policy] = await Promise.all([
+    loadUsageFacts(db, { clusterId: identity.clusterId, since, identityId }),
+    loadClusterPolicy(db, identity.clusterId),
+  ]);
+  const records = facts.get(identityId)?.records ?? [];
+  const { kept, removed } = diffGrants(ownGrants(policy.effectiveRules(identity)), records);
+  return {
+    days,
+    since,
+    observedSince: identity.cluster.usageObservedSince,
+    covered: facts.has(identityId) || identity.cluster.usageObservedSince !== null,
+    role: generateLeastPrivilege(identity, records),
+    kept,
+    removed,
   };
 }

@@ -1,0 +1,3 @@
+import { leastPrivilegeRoute } from "@/lib/api/identities";
+
+export const GET = leastPrivilegeRoute();
