@@ -47,6 +47,7 @@ export function PermissionMatrixTable({
 }: {
   matrix: PermissionMatrix;
   renderCell?: (row: PermissionMatrixRow, verb: string) => ReactNode;
+  /** Below the grid; null for none (a caller that shows its own). */
   legend?: ReactNode;
   empty?: string;
   testId?: string;
@@ -82,7 +83,7 @@ export function PermissionMatrixTable({
           Non-resource URLs: {matrix.nonResourceUrls.map((u) => `${u.path} (${u.verbs.join(",")})`).join("; ")}
         </p>
       ) : null}
-      <p className="mt-2 flex flex-wrap gap-3 text-xs text-slate-500">{legend}</p>
+      {legend ? <p className="mt-2 flex flex-wrap gap-3 text-xs text-slate-500">{legend}</p> : null}
     </div>
   );
 }

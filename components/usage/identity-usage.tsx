@@ -11,6 +11,8 @@ import { RankedRequestsChart, RequestsPerDayChart } from "./usage-charts";
 import { UsedVsGrantedMatrix } from "./used-vs-granted";
 import { USAGE_WINDOWS, buildUsedVsGranted, type DeniedRequests } from "./usage-view";
 
+const OTHER_CREDENTIALS_SHOWN = 10;
+
 const rowKeyOf = (d: DeniedRequests) => `${d.apiGroup || "core"}/${d.resource}${d.subresource ? `/${d.subresource}` : ""}`;
 
 /** 7 / 30 / 90 days (and the cluster's own window when it is another length); links, so the server renders it. */
@@ -94,11 +96,14 @@ export function IdentityUsageTab({
       kind: c.kind,
       label: `${c.namespace ? `${c.namespace}/` : ""}${c.name}`,
       lastUsedAt: c.lastUsedAt,
-      requests: c.requests,
+      // No event carried it, yet it has a last use: that came from the legacy-token label.
+      requests: c.requests === 0 && c.lastUsedAt ? null : c.requests,
       deleted: !!c.deletedAt,
     })),
-    ...usage.otherCredentials.map((c) => ({ key: c.credentialRef, kind: null, label: c.credentialRef, lastUsedAt: c.lastUsedAt, requests: c.requests })),
+    // Bound tokens rotate hourly: dozens of ids, of which the latest say enough.
+    ...usage.otherCredentials.slice(0, OTHER_CREDENTIALS_SHOWN).map((c) => ({ key: c.credentialRef, kind: null, label: c.credentialRef, lastUsedAt: c.lastUsedAt, requests: c.requests })),
   ];
+  const otherHidden = usage.otherCredentials.length - Math.min(usage.otherCredentials.length, OTHER_CREDENTIALS_SHOWN);
   // Audit events that started arriving inside the window cover only part of it: say so before anyone acts on "unused".
   const partialWindow = usage.observedSince && usage.observedSince > usage.since ? usage.observedSince : null;
   const downloadHref = `/api/v1/identities/${identityId}/least-privilege${queryString({ format: "yaml", days })}`;
@@ -187,8 +192,9 @@ export function IdentityUsageTab({
       ) : null}
 
       <div className="grid grid-cols-1 gap-6 xl:grid-cols-3">
-        <Card title={`Credentials (${credentialRows.length})`} className="xl:col-span-2">
+        <Card title={`Credentials (${usage.credentials.length + usage.otherCredentials.length})`} className="xl:col-span-2">
           <CredentialUsageTable rows={credentialRows} now={now} />
+          {otherHidden ? <p className="mt-2 text-xs text-slate-500">and {otherHidden} older token ids seen in its events.</p> : null}
         </Card>
         <Card title="Sources">
           <div className="space-y-5">

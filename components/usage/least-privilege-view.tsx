@@ -11,7 +11,7 @@ function RuleLine({ rule, change }: { rule: EffectiveRule; change: "kept" | "rem
     <li className={`flex items-start gap-2 px-3 py-1.5 ${removed ? "bg-red-50" : "bg-emerald-50"}`} data-change={change}>
       <Icon className={`mt-0.5 h-3.5 w-3.5 shrink-0 ${removed ? "text-red-700" : "text-emerald-700"}`} aria-label={removed ? "removed" : "kept"} />
       <span className="min-w-0 flex-1">
-        <span className={`font-mono text-xs ${removed ? "text-red-900 line-through decoration-red-300" : "text-emerald-900"}`}>{compactRule(rule)}</span>
+        <span className={`font-mono text-xs [overflow-wrap:anywhere] ${removed ? "text-red-900 line-through decoration-red-300" : "text-emerald-900"}`}>{compactRule(rule)}</span>
         <span className="ml-2 text-xs text-slate-500">
           {provenance.role} via {provenance.binding}
         </span>
@@ -60,7 +60,7 @@ export function LeastPrivilegeView({
           </div>
         ) : null}
         {total ? (
-          <ul className="mt-4 divide-y divide-white overflow-hidden rounded-md border border-slate-200" aria-label="Rules kept and removed">
+          <ul className="mt-4 max-h-[32rem] divide-y divide-white overflow-y-auto rounded-md border border-slate-200" aria-label="Rules kept and removed">
             {removed.map((r, i) => (
               <RuleLine key={`r${i}`} rule={r} change="removed" />
             ))}
@@ -75,13 +75,21 @@ export function LeastPrivilegeView({
           <h3 className="text-xs font-semibold uppercase tracking-wide text-slate-500">
             Generated manifests <Badge tone="blue">last {days} days</Badge>
           </h3>
-          <a href={downloadHref} download className="inline-flex items-center gap-1 rounded-md bg-brand-600 px-3 py-1.5 text-sm font-medium text-white hover:bg-brand-700">
-            <Download className="h-4 w-4" aria-hidden /> Download YAML
-          </a>
+          {yaml ? (
+            <a href={downloadHref} download className="inline-flex items-center gap-1 rounded-md bg-brand-600 px-3 py-1.5 text-sm font-medium text-white hover:bg-brand-700">
+              <Download className="h-4 w-4" aria-hidden /> Download YAML
+            </a>
+          ) : null}
         </div>
-        <pre className="max-h-96 overflow-auto rounded-md bg-slate-900 p-3 text-xs leading-relaxed text-slate-100" data-testid="least-privilege-yaml">
-          {yaml}
-        </pre>
+        {yaml ? (
+          <pre className="max-h-96 overflow-auto rounded-md bg-slate-900 p-3 text-xs leading-relaxed text-slate-100" data-testid="least-privilege-yaml">
+            {yaml}
+          </pre>
+        ) : (
+          <p className="rounded-md border border-dashed border-slate-300 p-4 text-sm text-slate-600" data-testid="least-privilege-yaml">
+            It made no request in the window, so it needs no role at all: remove its bindings (or the identity) instead.
+          </p>
+        )}
         <p className="mt-2 text-xs text-slate-500">Review it, apply it, then remove the old bindings: RBAC only adds, so the old grants stay until you delete them.</p>
       </div>
     </div>

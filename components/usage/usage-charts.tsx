@@ -41,7 +41,7 @@ export interface RankedRequests {
 
 /** Horizontal bars, most requested first (top verbs, top resources); the height follows the number of rows. */
 export function RankedRequestsChart({ testId, title, data }: { testId: string; title: string; data: RankedRequests[] }) {
-  const width = Math.min(220, Math.max(60, ...data.map((d) => d.name.length * 7)));
+  const width = Math.min(240, Math.max(60, ...data.map((d) => d.name.length * 7.5 + 12)));
   return (
     <ChartFrame
       testId={testId}

@@ -43,7 +43,8 @@ describe("buildUsedVsGranted", () => {
       [used("get", "pods", 5)],
       [refused("list", "secrets", 2), refused("get", "configmaps", 1)],
     );
-    expect(grid.matrix.rows.map((r) => r.key)).toEqual(["core/configmaps", "core/pods", "core/secrets"]);
+    // Rows with refused requests first, then used ones, then untouched grants.
+    expect(grid.matrix.rows.map((r) => r.key)).toEqual(["core/configmaps", "core/secrets", "core/pods"]);
     expect(grid.cells.get(usageCellKey("core/pods", "get"))).toEqual({ state: "used", allowed: 5, denied: 0 });
     expect(grid.cells.get(usageCellKey("core/pods", "list"))).toEqual({ state: "unused", allowed: 0, denied: 0 });
     expect(grid.cells.get(usageCellKey("core/secrets", "get"))?.state).toBe("unused");

@@ -87,11 +87,19 @@ export function buildUsedVsGranted(granted: UsedPermissionMatrix, allowed: reado
   const counts: Record<UsageCellState, number> = { used: 0, unused: 0, denied: 0 };
   for (const cell of cells.values()) counts[cell.state] += 1;
 
+  const states = new Map<string, Set<UsageCellState>>();
+  for (const [key, cell] of cells) {
+    const row = key.slice(0, key.lastIndexOf(" "));
+    states.set(row, (states.get(row) ?? new Set()).add(cell.state));
+  }
+  const rank = (row: PermissionMatrixRow) => (states.get(row.key)?.has("denied") ? 0 : states.get(row.key)?.has("used") ? 1 : 2);
+
   const extraVerbs = [...new Set([...requested.values()].map((r) => r.verb))].filter((v) => !granted.verbs.includes(v)).sort();
   return {
     matrix: {
       verbs: [...granted.verbs, ...extraVerbs],
-      rows: [...rows.values()].sort((a, b) => a.key.localeCompare(b.key)),
+      // Refused first, then used, then the untouched grants: what needs a look is at the top of a long grid.
+      rows: [...rows.values()].sort((a, b) => rank(a) - rank(b) || a.key.localeCompare(b.key)),
       nonResourceUrls: granted.nonResourceUrls,
     },
     cells,

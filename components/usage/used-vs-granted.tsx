@@ -33,24 +33,27 @@ export function UsedVsGrantedMatrix({ view, days }: { view: UsedVsGranted; days:
   };
   return (
     <div>
-      <p className="mb-3 flex flex-wrap gap-4 text-sm" data-testid="used-vs-granted-counts">
-        <span><span className="font-semibold text-emerald-700">{view.counts.used}</span> used</span>
-        <span><span className="font-semibold text-amber-700">{view.counts.unused}</span> granted but unused</span>
-        <span><span className="font-semibold text-red-700">{view.counts.denied}</span> requested and denied</span>
+      <p className="mb-3 flex flex-wrap gap-x-5 gap-y-1 text-sm" data-testid="used-vs-granted-counts">
+        <span>
+          <span className={`rounded px-1.5 font-semibold ${tone.used}`}>{view.counts.used}</span> granted and used
+        </span>
+        <span>
+          <span className={`rounded px-1.5 font-semibold ${tone.unused}`}>{view.counts.unused}</span> granted, never used in {days} days: can be removed
+        </span>
+        <span>
+          <span className={`rounded px-1.5 font-semibold ${tone.denied}`}>{view.counts.denied}</span> requested and denied
+        </span>
       </p>
-      <PermissionMatrixTable
-        matrix={view.matrix}
-        renderCell={renderCell}
-        testId="used-vs-granted"
-        empty="It holds no RBAC grant and made no resource request in the window."
-        legend={
-          <>
-            <span><span className={`rounded px-1 ${tone.used}`}>12</span> granted and used (requests allowed)</span>
-            <span><span className={`rounded px-1 ${tone.unused}`}>unused</span> granted, never used: can be removed</span>
-            <span><span className={`rounded px-1 ${tone.denied}`}>denied</span> requested but refused</span>
-          </>
-        }
-      />
+      {/* A wide role (edit, cluster-admin) makes hundreds of rows: scroll inside, the busiest rows come first. */}
+      <div className="max-h-[36rem] overflow-y-auto rounded-md border border-slate-100">
+        <PermissionMatrixTable
+          matrix={view.matrix}
+          renderCell={renderCell}
+          legend={null}
+          testId="used-vs-granted"
+          empty="It holds no RBAC grant and made no resource request in the window."
+        />
+      </div>
     </div>
   );
 }
