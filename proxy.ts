@@ -30,5 +30,7 @@ export const proxy = auth((req) => {
 });
 
 export const config = {
-  matcher: ["/((?!_next/static|_next/image|favicon.ico|keyward.svg).*)"],
+  // The audit routes take streamed bodies (a proxy would buffer them and cut them at 10 MB) and check their own
+  // credentials: the cluster's ingest token, or a session/API token with clusters:sync.
+  matcher: ["/((?!_next/static|_next/image|favicon.ico|keyward.svg|api/v1/clusters/[^/]+/audit(?:/|$)).*)"],
 };

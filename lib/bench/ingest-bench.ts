@@ -248,7 +248,7 @@ function runChild<T>(args: string[]): Promise<T> {
   return new Promise((resolve, reject) => {
     const child = spawn(
       process.execPath,
-      ["--import", "tsx", path.join(root, "lib/bench/ingest-bench.ts"), ...args],
+      ["--conditions=react-server", "--import", "tsx", path.join(root, "lib/bench/ingest-bench.ts"), ...args],
       {
         cwd: root,
         env: process.env,

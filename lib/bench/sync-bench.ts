@@ -43,7 +43,7 @@ function runSyncChild(clusterId: string): Promise<ChildResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(
       process.execPath,
-      ["--import", "tsx", path.join(root, "lib/bench/sync-bench.ts"), "--sync-child", clusterId],
+      ["--conditions=react-server", "--import", "tsx", path.join(root, "lib/bench/sync-bench.ts"), "--sync-child", clusterId],
       {
         cwd: root,
         env: process.env,

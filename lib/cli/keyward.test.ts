@@ -25,7 +25,7 @@ function keyward(args: string[], env: Record<string, string | undefined> = {}): 
   return new Promise((resolve) => {
     execFile(
       tsx,
-      [cli, ...args],
+      ["--conditions=react-server", cli, ...args],
       { env: { ...process.env, DATABASE_URL: process.env.DATABASE_URL, KEYWARD_SECRET_KEY: secretKey, ...env }, timeout: 90_000 },
       (error, stdout, stderr) => resolve({ code: error ? (typeof error.code === "number" ? error.code : -1) : 0, stdout, stderr }),
     );

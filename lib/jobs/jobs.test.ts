@@ -186,7 +186,7 @@ describe("sync jobs (pg-boss on the test database)", () => {
       onOutput?: (text: string, child: ReturnType<typeof spawn>) => void,
     ) =>
       new Promise<{ code: number | null; output: string }>((resolve) => {
-        const child = spawn(process.execPath, ["--import", "tsx", "lib/jobs/worker.ts"], {
+        const child = spawn(process.execPath, ["--conditions=react-server", "--import", "tsx", "lib/jobs/worker.ts"], {
           cwd: root,
           env,
           stdio: ["ignore", "pipe", "pipe"],
