@@ -1,4 +1,4 @@
-import { getPrisma } from "@/lib/db";
+import { getPrisma, Prisma } from "@/lib/db";
 import { severities, type SeverityName } from "./filters";
 import { identityScopeSql, identityScopeWhere, type Viewer } from "./scope";
 
@@ -18,7 +18,7 @@ export async function getInventoryOverview(user: Viewer, now = new Date()) {
   const live = { AND: [identityScopeWhere(user), { deletedAt: null }] };
   const ago = (days: number) => new Date(now.getTime() - days * DAY_MS);
 
-  const [bySeverityRows, total, owned, legacy, noCredential, ageCounts, findingsByOwasp, trend] = await Promise.all([
+  const [bySeverityRows, total, owned, legacy, noCredential, ageCounts, findingsByOwasp, trend, mostUnusedAccess, unusedByOwner] = await Promise.all([
     db.identity.groupBy({ by: ["maxSeverity"], where: live, _count: { _all: true } }),
     db.identity.count({ where: live }),
     db.identity.count({ where: { AND: [live, { ownerTeamId: { not: null } }] } }),
@@ -33,6 +33,8 @@ export async function getInventoryOverview(user: Viewer, now = new Date()) {
     ),
     openFindingsByOwasp(user, now),
     syncTrend(user),
+    identitiesWithMostUnusedAccess(user, now),
+    unusedIdentitiesByOwner(user, now),
   ]);
 
   const severityCounts = new Map(bySeverityRows.map((r) => [r.maxSeverity ?? "none", r._count._all]));
@@ -51,6 +53,8 @@ export async function getInventoryOverview(user: Viewer, now = new Date()) {
     ],
     findingsByOwasp,
     trend,
+    mostUnusedAccess,
+    unusedByOwner,
   };
 }
 export type InventoryOverview = Awaited<ReturnType<typeof getInventoryOverview>>;
@@ -103,3 +107,36 @@ async function syncTrend(user: Viewer, limit = 30) {
   return rows.map((r) => ({ ...r, identities: Number(r.identities), openFindings: Number(r.openFindings) }));
 }
 
+
+/** An open finding that no risk acceptance silences, on a live identity the viewer may see. */
+const openOn = (now: Date) => Prisma.sql`f."resolvedAt" IS NULL AND (f."acceptedUntil" IS NULL OR f."acceptedUntil" <= ${now}) AND i."deletedAt" IS NULL`;
+
+/** The identities holding the most granted rules they never used in the usage window (their unused-permissions findings). */
+export async function identitiesWithMostUnusedAccess(user: Viewer, now = new Date(), limit = 10) {
+  const rows = await getPrisma().$queryRaw<
+    { id: string; kind: string; namespace: string; name: string; cluster: string; team: string | null; removed: number; kept: number }[]
+  >`
+    SELECT i."id", i."kind"::text AS kind, i."namespace", i."name", c."name" AS cluster, t."name" AS team,
+      coalesce((f."details"->>'removedCount')::int, 0) AS removed, coalesce((f."details"->>'keptCount')::int, 0) AS kept
+    FROM "Finding" f
+    JOIN "Identity" i ON i."id" = f."identityId"
+    JOIN "Cluster" c ON c."id" = i."clusterId"
+    LEFT JOIN "Team" t ON t."id" = i."ownerTeamId"
+    WHERE f."type" = 'unused-permissions' AND ${openOn(now)} AND ${identityScopeSql(user)}
+    ORDER BY removed DESC, i."name", i."id"
+    LIMIT ${limit}`;
+  return rows.map((row) => ({ ...row, unusedRules: row.removed, grantedRules: row.removed + row.kept }));
+}
+
+/** Live identities with an open "unused" finding, per owning team ("Unowned" for none), most first. */
+export async function unusedIdentitiesByOwner(user: Viewer, now = new Date()) {
+  const rows = await getPrisma().$queryRaw<{ teamId: string | null; team: string | null; slug: string | null; count: bigint }[]>`
+    SELECT t."id" AS "teamId", t."name" AS team, t."slug" AS slug, count(DISTINCT i."id") AS count
+    FROM "Finding" f
+    JOIN "Identity" i ON i."id" = f."identityId"
+    LEFT JOIN "Team" t ON t."id" = i."ownerTeamId"
+    WHERE f."type" = 'unused' AND ${openOn(now)} AND ${identityScopeSql(user)}
+    GROUP BY t."id", t."name", t."slug"
+    ORDER BY count DESC, t."name" NULLS LAST`;
+  return rows.map((row) => ({ teamId: row.teamId, team: row.team ?? "Unowned", slug: row.slug, count: Number(row.count) }));
+}
