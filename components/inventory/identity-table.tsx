@@ -3,7 +3,7 @@ import { ArrowDown, ArrowUp, KeyRound } from "lucide-react";
 import type { IdentityListItem } from "@/lib/inventory/list-identities";
 import type { identitySortKeys } from "@/lib/inventory/filters";
 import { Badge, SeverityBadge } from "@/components/ui/badge";
-import { timeAgo } from "@/components/ui/format";
+import { formatDateTime, timeAgo } from "@/components/ui/format";
 import { queryString } from "@/components/ui/format-query";
 
 type SortKey = (typeof identitySortKeys)[number];
@@ -42,6 +42,7 @@ export function IdentityTable({ rows, sort, dir, params, now }: { rows: Identity
             <SortHeader label="Oldest credential" column="credentialAge" {...header} />
             <SortHeader label="Cluster" column="cluster" {...header} />
             <SortHeader label="Last seen" column="lastSeen" {...header} />
+            <SortHeader label="Last used" column="lastUsed" {...header} />
           </tr>
         </thead>
         <tbody className="divide-y divide-slate-100">
@@ -81,6 +82,15 @@ export function IdentityTable({ rows, sort, dir, params, now }: { rows: Identity
               <td className="px-3 py-2 text-slate-600">{r.oldestCredentialAt ? timeAgo(r.oldestCredentialAt, now) : "none"}</td>
               <td className="px-3 py-2 text-slate-600">{r.cluster.name}</td>
               <td className="px-3 py-2 text-slate-600">{timeAgo(r.lastSeenAt, now)}</td>
+              <td className="px-3 py-2 text-slate-600">
+                {r.lastUsedAt ? (
+                  <Link href={`/identities/${r.id}?tab=usage`} title={formatDateTime(r.lastUsedAt)} className="hover:underline">
+                    {timeAgo(r.lastUsedAt, now)}
+                  </Link>
+                ) : (
+                  <span className="text-slate-400">never seen</span>
+                )}
+              </td>
             </tr>
           ))}
         </tbody>
