@@ -9,6 +9,8 @@ import { Badge, statusTone } from "@/components/ui/badge";
 import { timeAgo } from "@/components/ui/format";
 import { queryString } from "@/components/ui/format-query";
 import { CredentialAgeChart, OwaspChart, OwnershipChart, SeverityChart, SyncTrendChart } from "@/components/charts/inventory-charts";
+import { MostUnusedAccess } from "@/components/usage/most-unused-access";
+import { UnusedByOwnerChart } from "@/components/usage/usage-charts";
 
 export const metadata: Metadata = { title: "Overview" };
 
@@ -21,6 +23,16 @@ export default async function OverviewPage() {
   const now = new Date();
   const critical = overview.bySeverity.filter((b) => b.severity === "critical" || b.severity === "high").reduce((n, b) => n + b.count, 0);
   const stale = overview.credentialAge.filter((b) => b.key === "90-365d" || b.key === ">1y").reduce((n, b) => n + b.count, 0);
+  // Owners cannot open cluster pages: they are told who can, the others where to go.
+  const noUsageHelp =
+    user.role === "owner" ? (
+      "Usage comes from the clusters' audit events, which your security team connects."
+    ) : (
+      <>
+        No audit events yet? Install the audit webhook or upload a log on a cluster&apos;s page under{" "}
+        <Link prefetch={false} href="/clusters" className="text-brand-600 underline">Clusters</Link>.
+      </>
+    );
   const lastSync = clusters.map((c) => c.lastSyncAt).filter((d): d is Date => !!d).sort((a, b) => a.getTime() - b.getTime()).at(-1) ?? null;
 
   return (
@@ -95,6 +107,34 @@ export default async function OverviewPage() {
                 ))}
               </ul>
               <p className="mt-3 text-xs text-slate-500">Last sync {timeAgo(lastSync, now)}</p>
+            </Card>
+            <Card title="Most unused access" className="xl:col-span-2">
+              {overview.mostUnusedAccess.length ? (
+                <MostUnusedAccess
+                  rows={overview.mostUnusedAccess.map((r) => ({
+                    identityId: r.id,
+                    label: r.namespace ? `${r.namespace}/${r.name}` : r.name,
+                    cluster: r.cluster,
+                    owner: r.team,
+                    unused: r.unusedRules,
+                    granted: r.grantedRules,
+                  }))}
+                />
+              ) : (
+                <EmptyState title="No unused access found">
+                  Granted rules an identity never uses show up here once its cluster&apos;s audit events arrive.{" "}
+                  {noUsageHelp}
+                </EmptyState>
+              )}
+            </Card>
+            <Card title="Unused identities by owner">
+              {overview.unusedByOwner.length ? (
+                <UnusedByOwnerChart data={overview.unusedByOwner.map((b) => ({ owner: b.team, count: b.count, href: inventory({ owner: b.slug ?? "unowned", findingType: "unused" }) }))} />
+              ) : (
+                <EmptyState title="No unused identity">
+                  Identities with no request in the usage window show up here, per owning team. {noUsageHelp}
+                </EmptyState>
+              )}
             </Card>
             <Card title="Trend across syncs" className="xl:col-span-3">
               {overview.trend.length > 1 ? (

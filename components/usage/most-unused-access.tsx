@@ -13,7 +13,7 @@ export interface UnusedAccessRow {
 }
 
 /** Identities holding the most access they never use, worst first; each opens its usage tab. */
-export function MostUnusedAccess({ rows, days }: { rows: UnusedAccessRow[]; days: number }) {
+export function MostUnusedAccess({ rows, days }: { rows: UnusedAccessRow[]; days?: number }) {
   const max = Math.max(1, ...rows.map((r) => r.granted));
   return (
     <ol className="space-y-2.5 text-sm" data-testid="most-unused-access">

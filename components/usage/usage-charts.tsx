@@ -75,6 +75,7 @@ export function UnusedByOwnerChart({ data }: { data: { owner: string; count: num
           dataKey="count"
           name="Unused identities"
           fill="#d97706"
+          maxBarSize={64}
           radius={[4, 4, 0, 0]}
           isAnimationActive={false}
           onClick={(entry) => open((entry.payload as { href?: string }).href)}
