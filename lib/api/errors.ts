@@ -7,7 +7,10 @@ export const apiErrorStatus = {
   conflict: 409,
   unprocessable: 422,
   payload_too_large: 413,
+  unsupported_media_type: 415,
   upstream_failed: 502,
+  /** Temporarily unable to store what was sent: retry (answered with Retry-After). */
+  unavailable: 503,
   internal: 500,
 } as const;
 export type ApiErrorCode = keyof typeof apiErrorStatus;

@@ -1,7 +1,7 @@
 import { Readable } from "node:stream";
 import { promisify } from "node:util";
 import { gunzip } from "node:zlib";
-import type { ApiErrorCode } from "@/lib/api/errors";
+import { ApiError, errorResponse } from "@/lib/api/errors";
 import { getPrisma, type PrismaClient } from "@/lib/db";
 import { chunksOf } from "./import-file";
 import { ingestAuditRecords } from "./ingest-audit";
@@ -23,27 +23,15 @@ const MAX_GZIP_RATIO = 100;
 const JSON_TYPES = new Set(["application/json"]);
 const JSON_LINES_TYPES = new Set(["application/x-ndjson", "application/jsonl", "application/json-lines"]);
 
-type WebhookErrorCode = ApiErrorCode | "unsupported_media_type" | "unavailable";
-
-class WebhookError extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: WebhookErrorCode,
-    message: string,
-  ) {
-    super(message);
-    this.name = "WebhookError";
-  }
-}
-
-function errorResponse(error: WebhookError): Response {
+/** The wrapper's error shape, plus what a cluster's webhook client needs: a challenge and a retry delay. */
+function webhookErrorResponse(error: ApiError): Response {
   const headers: Record<string, string> = {};
   if (error.status === 401) headers["WWW-Authenticate"] = 'Bearer realm="keyward"';
   if (error.status === 503) headers["Retry-After"] = "10";
-  return Response.json({ error: { code: error.code, message: error.message } }, { status: error.status, headers });
+  return errorResponse(error, headers);
 }
 
-const tooLarge = () => new WebhookError(413, "payload_too_large", `The request body is larger than ${MAX_WEBHOOK_BODY_BYTES / 1024 / 1024} MiB.`);
+const tooLarge = () => new ApiError("payload_too_large", `The request body is larger than ${MAX_WEBHOOK_BODY_BYTES / 1024 / 1024} MiB.`);
 
 /** The body, stopping (and cancelling the upload) as soon as it passes the limit. */
 async function readBounded(request: Request): Promise<Buffer> {
@@ -62,19 +50,19 @@ async function readBounded(request: Request): Promise<Buffer> {
 
 async function decoded(body: Buffer, encoding: string): Promise<Buffer> {
   if (encoding === "" || encoding === "identity") return body;
-  if (encoding !== "gzip") throw new WebhookError(415, "unsupported_media_type", `Content-Encoding ${encoding} is not supported; send gzip or none.`);
+  if (encoding !== "gzip") throw new ApiError("unsupported_media_type", `Content-Encoding ${encoding} is not supported; send gzip or none.`);
   let inflated: Buffer;
   try {
     // maxOutputLength stops zlib itself at the limit: a bomb never gets further than 16 MiB into memory.
     inflated = await promisify(gunzip)(body, { maxOutputLength: MAX_WEBHOOK_BODY_BYTES });
   } catch (error) {
     if ((error as { code?: string }).code === "ERR_BUFFER_TOO_LARGE") {
-      throw new WebhookError(413, "payload_too_large", `The request body decompresses to more than ${MAX_WEBHOOK_BODY_BYTES / 1024 / 1024} MiB.`);
+      throw new ApiError("payload_too_large", `The request body decompresses to more than ${MAX_WEBHOOK_BODY_BYTES / 1024 / 1024} MiB.`);
     }
-    throw new WebhookError(400, "invalid_request", "The request body is not valid gzip.");
+    throw new ApiError("invalid_request", "The request body is not valid gzip.");
   }
   if (inflated.length > GZIP_RATIO_GRACE_BYTES && inflated.length > MAX_GZIP_RATIO * body.length) {
-    throw new WebhookError(413, "payload_too_large", `The request body inflates more than ${MAX_GZIP_RATIO}:1: refused as a decompression bomb.`);
+    throw new ApiError("payload_too_large", `The request body inflates more than ${MAX_GZIP_RATIO}:1: refused as a decompression bomb.`);
   }
   return inflated;
 }
@@ -86,14 +74,14 @@ async function recordsOf(body: Buffer, mediaType: string): Promise<AuditRecord[]
     try {
       parsed = JSON.parse(body.toString("utf8"));
     } catch {
-      throw new WebhookError(400, "invalid_request", "The request body is not valid JSON: send an audit.k8s.io/v1 EventList.");
+      throw new ApiError("invalid_request", "The request body is not valid JSON: send an audit.k8s.io/v1 EventList.");
     }
     return recordsFromWebhookBody(parsed);
   }
   const records: AuditRecord[] = [];
   for await (const record of recordsFromJsonLines(Readable.from([body]), { gzip: false })) records.push(record);
   if (records.length > 0 && records.every((r) => r.error === "malformed JSON")) {
-    throw new WebhookError(400, "invalid_request", "No line of the request body is JSON: send audit events as JSON lines.");
+    throw new ApiError("invalid_request", "No line of the request body is JSON: send audit events as JSON lines.");
   }
   return records;
 }
@@ -114,13 +102,13 @@ export async function handleAuditWebhook(db: PrismaClient, request: Request, clu
       valid = bearer !== undefined && (await verifyIngestToken(db, clusterId, bearer));
     } catch (error) {
       console.error("audit webhook: could not check the ingest token", error);
-      throw new WebhookError(503, "unavailable", "Keyward cannot check the token right now; retry.");
+      throw new ApiError("unavailable", "Keyward cannot check the token right now; retry.");
     }
-    if (!valid) throw new WebhookError(401, "unauthenticated", "Send this cluster's audit ingest token as `Authorization: Bearer kwa_…`.");
+    if (!valid) throw new ApiError("unauthenticated", "Send this cluster's audit ingest token as `Authorization: Bearer kwa_…`.");
 
     const mediaType = (request.headers.get("content-type") ?? "").split(";")[0].trim().toLowerCase();
     if (!JSON_TYPES.has(mediaType) && !JSON_LINES_TYPES.has(mediaType)) {
-      throw new WebhookError(415, "unsupported_media_type", `Send an EventList as application/json or events as application/x-ndjson${mediaType ? `, not ${mediaType}` : ""}.`);
+      throw new ApiError("unsupported_media_type", `Send an EventList as application/json or events as application/x-ndjson${mediaType ? `, not ${mediaType}` : ""}.`);
     }
     const encoding = (request.headers.get("content-encoding") ?? "").trim().toLowerCase();
     const records = await recordsOf(await decoded(await readBounded(request), encoding), mediaType);
@@ -131,12 +119,12 @@ export async function handleAuditWebhook(db: PrismaClient, request: Request, clu
       return Response.json(outcome);
     } catch (error) {
       console.error("audit webhook: ingestion failed", error);
-      throw new WebhookError(503, "unavailable", "The events could not be stored; nothing was acknowledged. Retry.");
+      throw new ApiError("unavailable", "The events could not be stored; nothing was acknowledged. Retry.");
     }
   } catch (error) {
-    if (error instanceof WebhookError) return errorResponse(error);
+    if (error instanceof ApiError) return webhookErrorResponse(error);
     console.error("audit webhook failed", error);
-    return errorResponse(new WebhookError(500, "internal", "Something went wrong. The failure was logged."));
+    return webhookErrorResponse(new ApiError("internal", "Something went wrong. The failure was logged."));
   }
 }
 
