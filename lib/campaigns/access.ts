@@ -3,12 +3,19 @@
 import type { Prisma, PrismaClient } from "@/lib/db";
 import type { Actor } from "@/lib/audit/log";
 import type { SessionUser } from "@/lib/auth/users";
+import type { NotificationConfig } from "@/lib/notifications/config";
 import { CampaignAccessError } from "./errors";
 
 /** Who is acting: the audit actor and the user whose role and teams decide (an API token acts as its role). */
 export interface CampaignActor {
   actor: Actor;
   user: Pick<SessionUser, "id" | "role">;
+}
+
+/** When it happens (tests pin it) and where notifications go (default: the environment's channels). */
+export interface CampaignClock {
+  now?: Date;
+  notifications?: NotificationConfig;
 }
 
 /** Keyward itself (schedules, the deadline): acts with the security team's rights, recorded as the system. */

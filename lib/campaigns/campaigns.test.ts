@@ -20,6 +20,7 @@ import { campaignInputSchema } from "./schemas";
 
 const DAY = 86_400_000;
 const NOW = new Date("2026-12-02T08:00:00Z");
+const AT = { now: NOW };
 const RBAC = "rbac.authorization.k8s.io/v1";
 const database = setupTestDatabase();
 
@@ -130,22 +131,22 @@ beforeAll(async () => {
 });
 
 async function launched(name: string, scope: object = {}, extra: object = {}) {
-  const created = await createCampaign(database.prisma, security, { name, scope, launch: true, defaultReviewerTeamId: teams.Platform, ...extra }, NOW);
+  const created = await createCampaign(database.prisma, security, { name, scope, launch: true, defaultReviewerTeamId: teams.Platform, ...extra }, AT);
   const items = await database.prisma.reviewItem.findMany({ where: { campaignId: created.id }, include: { identity: true } });
   return { id: created.id, items, item: (identity: string) => items.find((item) => item.identityId === ids[identity])! };
 }
 
 describe("creating and launching", () => {
   it("only security and admin create campaigns; schedules take presets or cron", async () => {
-    await expect(createCampaign(database.prisma, payOwner, { name: "mine" }, NOW)).rejects.toBeInstanceOf(CampaignAccessError);
-    await expect(createCampaign(database.prisma, auditor, { name: "mine" }, NOW)).rejects.toBeInstanceOf(CampaignAccessError);
+    await expect(createCampaign(database.prisma, payOwner, { name: "mine" }, AT)).rejects.toBeInstanceOf(CampaignAccessError);
+    await expect(createCampaign(database.prisma, auditor, { name: "mine" }, AT)).rejects.toBeInstanceOf(CampaignAccessError);
     expect(campaignInputSchema.parse({ name: "q", schedule: { cron: "quarterly" } }).schedule?.cron).toBe("0 9 1 1,4,7,10 *");
     expect(campaignInputSchema.safeParse({ name: "q", schedule: { cron: "every tuesday" } }).success).toBe(false);
     expect(campaignInputSchema.safeParse({ name: "q", schedule: { cron: "monthly" }, deadline: "2027-01-01T00:00:00Z" }).success).toBe(false);
-    const created = await createCampaign(database.prisma, security, { name: "Quarterly", schedule: { cron: "quarterly" } }, NOW);
+    const created = await createCampaign(database.prisma, security, { name: "Quarterly", schedule: { cron: "quarterly" } }, AT);
     const schedule = await database.prisma.campaignSchedule.findUniqueOrThrow({ where: { id: created.scheduleId! } });
     expect(schedule.nextRunAt.toISOString()).toBe("2027-01-01T09:00:00.000Z");
-    await expect(createCampaign(database.prisma, security, { name: "x", defaultReviewerTeamId: "nope" }, NOW)).rejects.toMatchObject({ status: 422 });
+    await expect(createCampaign(database.prisma, security, { name: "x", defaultReviewerTeamId: "nope" }, AT)).rejects.toMatchObject({ status: 422 });
     const audit = await database.prisma.auditLogEntry.findFirst({ where: { action: "campaign.create", targetId: created.id } });
     expect(audit?.actorId).toBe(security.user.id);
   });
@@ -195,10 +196,10 @@ describe("creating and launching", () => {
   });
 
   it("two replicas launching the same campaign create its items once", async () => {
-    const { id } = await createCampaign(database.prisma, security, { name: "Raced" }, NOW);
+    const { id } = await createCampaign(database.prisma, security, { name: "Raced" }, AT);
     const clients: PrismaClient[] = [createPrismaClient(process.env.DATABASE_URL!), createPrismaClient(process.env.DATABASE_URL!)];
     try {
-      const outcomes = await Promise.all(clients.map((client) => launchCampaign(client, security, id, NOW)));
+      const outcomes = await Promise.all(clients.map((client) => launchCampaign(client, security, id, AT)));
       expect(outcomes.map((outcome) => outcome.launched).sort()).toEqual([false, true]);
       expect(await database.prisma.reviewItem.count({ where: { campaignId: id } })).toBe(4);
       expect(await database.prisma.auditLogEntry.count({ where: { action: "campaign.launch", targetId: id } })).toBe(1);
@@ -253,7 +254,7 @@ describe("deciding", () => {
       [auditor.user.id, "denied"],
     ]);
     // An unassigned item (no owner, no default reviewer) belongs to the security team alone.
-    const bare = await createCampaign(database.prisma, security, { name: "no default", launch: true, scope: { onlyUnowned: true } }, NOW);
+    const bare = await createCampaign(database.prisma, security, { name: "no default", launch: true, scope: { onlyUnowned: true } }, AT);
     const orphan = await database.prisma.reviewItem.findFirstOrThrow({ where: { campaignId: bare.id } });
     expect(orphan.reviewerTeamId).toBeNull();
     await expect(decideItem(database.prisma, webOwner, orphan.id, { decision: "approve", comment: "x", expectedVersion: 0 }, NOW)).rejects.toBeInstanceOf(CampaignAccessError);
@@ -310,15 +311,15 @@ describe("inbox, progress and the end of a campaign", () => {
     await expect(closeCampaign(database.prisma, payOwner, id, NOW)).rejects.toBeInstanceOf(CampaignAccessError);
     await closeCampaign(database.prisma, security, id, NOW);
     expect(await database.prisma.campaign.findUniqueOrThrow({ where: { id } })).toMatchObject({ status: "closed", closedAt: NOW });
-    await expect(launchCampaign(database.prisma, security, id, NOW)).rejects.toMatchObject({ status: 409 });
+    await expect(launchCampaign(database.prisma, security, id, AT)).rejects.toMatchObject({ status: 409 });
     await expect(closeCampaign(database.prisma, security, id, NOW)).rejects.toMatchObject({ status: 409 });
     await expect(cancelCampaign(database.prisma, security, id, NOW)).rejects.toMatchObject({ status: 409 });
     await expect(decideItem(database.prisma, payOwner, item("api").id, { decision: "revoke", expectedVersion: 0 }, NOW)).rejects.toMatchObject({ status: 409 });
     expect((await listInbox(database.prisma, security, { campaignId: id })).total).toBe(0);
 
-    const draft = await createCampaign(database.prisma, security, { name: "Never" }, NOW);
+    const draft = await createCampaign(database.prisma, security, { name: "Never" }, AT);
     await cancelCampaign(database.prisma, security, draft.id, NOW);
-    await expect(launchCampaign(database.prisma, security, draft.id, NOW)).rejects.toMatchObject({ status: 409 });
+    await expect(launchCampaign(database.prisma, security, draft.id, AT)).rejects.toMatchObject({ status: 409 });
     expect(await database.prisma.reviewItem.count({ where: { campaignId: draft.id } })).toBe(0);
     expect(await database.prisma.auditLogEntry.count({ where: { action: { in: ["campaign.close", "campaign.cancel"] }, targetId: { in: [id, draft.id] } } })).toBe(2);
   });

@@ -2,7 +2,7 @@
 import type { Prisma, PrismaClient } from "@/lib/db";
 import { recordAudit } from "@/lib/audit/log";
 import { UserFacingError } from "@/lib/auth/errors";
-import { assertMayManageCampaigns, type CampaignActor } from "./access";
+import { assertMayManageCampaigns, type CampaignActor, type CampaignClock } from "./access";
 import { launchCampaign } from "./launch-campaign";
 import { campaignInputSchema, nextCronRun, type CampaignInput, type CampaignSettings } from "./schemas";
 
@@ -54,8 +54,9 @@ export async function createCampaign(
   db: PrismaClient,
   who: CampaignActor,
   input: CampaignInput,
-  now: Date = new Date(),
+  clock: CampaignClock = {},
 ): Promise<CreatedCampaign> {
+  const now = clock.now ?? new Date();
   assertMayManageCampaigns(who.user);
   const { deadline, schedule, launch, ...settings } = campaignInputSchema.parse(input);
   if (deadline && deadline.getTime() <= now.getTime()) throw new UserFacingError("The deadline must be in the future.", 422);
@@ -86,6 +87,6 @@ export async function createCampaign(
     outcome: "success",
     details: { name: settings.name, scheduleId: created.scheduleId, cron: schedule?.cron ?? null },
   });
-  const items = launch ? (await launchCampaign(db, who, created.id, now)).items : 0;
+  const items = launch ? (await launchCampaign(db, who, created.id, { ...clock, now })).items : 0;
   return { ...created, items };
 }
