@@ -93,7 +93,7 @@ beforeAll(async () => {
     { apiVersion: `${rbacGroup}/v1`, kind: "ClusterRole", metadata: { name: "secret-reader" }, rules: [{ apiGroups: [""], resources: ["secrets"], verbs: ["get", "list"] }] },
   ];
   for (const object of shared) sim.apply(object as Parameters<KubeSim["apply"]>[0]);
-  for (const name of ["revoked", "shrunk", "raced", "faulted", "unused", "stranded", "approved"]) seedIdentity(name);
+  for (const name of ["revoked", "shrunk", "raced", "faulted", "unused", "stranded", "approved", "certified"]) seedIdentity(name);
   await sim.settle();
 
   ({ id: clusterId } = await registerCluster({
@@ -182,6 +182,24 @@ describe("approve", () => {
     expect(account.metadata?.annotations?.[REVIEWED_AT_ANNOTATION]).toBe("2026-12-01T12:00:00.000Z");
     expect(await subjectsOf("approved-edit")).toEqual(["approved", "alice"]);
     expect(await can(sa("approved"), "get", "secrets")).toBe(true);
+    expect((await db.prisma.reviewItem.findUniqueOrThrow({ where: { id: itemId } })).status).toBe("applied");
+  });
+
+  it("where the remediation identity may not patch service accounts, the approval is recorded without the annotation", async () => {
+    const itemId = await decidedItem("certified", "approve");
+    const role = await rbacApi().readClusterRole({ name: "keyward-remediation" });
+    const withoutPatch = (role.rules ?? []).map((rule) => (rule.resources?.includes("serviceaccounts") ? { ...rule, verbs: rule.verbs.filter((verb) => verb !== "patch") } : rule));
+    await rbacApi().replaceClusterRole({ name: "keyward-remediation", body: { ...role, rules: withoutPatch } });
+    try {
+      const preview = await previewDecision(db.prisma, who, itemId);
+      expect(preview.plan).toMatchObject({ changes: [], notes: [expect.stringMatching(/may not annotate the service account/)] });
+      expect(await applyChangeSet(db.prisma, who, preview.changeSetId)).toMatchObject({ status: "applied", applied: [] });
+    } finally {
+      const current = await rbacApi().readClusterRole({ name: "keyward-remediation" });
+      await rbacApi().replaceClusterRole({ name: "keyward-remediation", body: { ...current, rules: role.rules } });
+    }
+    const account = await admin.makeApiClient(CoreV1Api).readNamespacedServiceAccount({ name: "certified", namespace: "ci" });
+    expect(account.metadata?.annotations?.[REVIEWED_AT_ANNOTATION]).toBeUndefined();
     expect((await db.prisma.reviewItem.findUniqueOrThrow({ where: { id: itemId } })).status).toBe("applied");
   });
 });

@@ -77,6 +77,8 @@ interface StoredPlan {
   deleteServiceAccount: boolean;
   /** The approve annotation's date: the decision's time, so a re-plan is identical. */
   reviewedAt: string;
+  /** Approve only: false once the cluster refused the annotation (the remediation identity may not patch it). */
+  annotate: boolean;
   plan: RemediationPlan;
   dryRun: ChangeOutcome[];
 }
@@ -109,6 +111,9 @@ export class InvalidGrantsError extends UserFacingError {
     this.name = "InvalidGrantsError";
   }
 }
+
+const ANNOTATION_FORBIDDEN_NOTE =
+  "The remediation identity may not annotate the service account: the approval is recorded in Keyward only.";
 
 /** Item states a decision can be carried out from: decided, a failed attempt (retry), or after a rollback. */
 const CARRYABLE = ["decided", "failed", "rolledBack"] as const;
@@ -164,8 +169,11 @@ function checkGrants(identity: PolicyIdentity, grants: Grants, live: LiveIdentit
 
 function plan(stored: Omit<StoredPlan, "plan" | "dryRun">, live: LiveIdentityState): RemediationPlan {
   switch (stored.decision) {
-    case "approve":
-      return planApprove(stored.identity, live, new Date(stored.reviewedAt));
+    case "approve": {
+      const approval = planApprove(stored.identity, live, new Date(stored.reviewedAt));
+      if (stored.annotate || approval.changes.length === 0) return approval;
+      return { ...approval, changes: [], notes: [...approval.notes, ANNOTATION_FORBIDDEN_NOTE] };
+    }
     case "revoke":
       return planRevoke(stored.identity, live, { deleteServiceAccount: stored.deleteServiceAccount });
     case "shrink":
@@ -215,12 +223,19 @@ async function preview(
   kc: KubeConfig,
   itemId: string,
   clusterId: string,
-  base: Omit<StoredPlan, "plan" | "dryRun">,
+  planned: Omit<StoredPlan, "plan" | "dryRun">,
 ): Promise<DecisionPreview> {
+  let base = planned;
   const live = await readLive(db, kc, base);
   if (base.grants) checkGrants(base.identity, base.grants, live);
-  const remediationPlan = plan(base, live);
-  const dryRun = await dryRunChanges(kc, remediationPlan.changes);
+  let remediationPlan = plan(base, live);
+  let dryRun = await dryRunChanges(kc, remediationPlan.changes);
+  // Approve only marks the service account where the remediation identity may: a refusal is a note, not a failure.
+  if (base.decision === "approve" && dryRun.some((outcome) => !outcome.ok && outcome.status === 403)) {
+    base = { ...base, annotate: false };
+    remediationPlan = plan(base, live);
+    dryRun = [];
+  }
   const stored: StoredPlan = { ...base, plan: remediationPlan, dryRun };
   const changeSet = await db.clusterChangeSet.create({
     data: {
@@ -270,6 +285,7 @@ export async function previewDecision(db: PrismaClient, who: CampaignActor, item
     grants,
     deleteServiceAccount: item.decision === "revoke" && options.deleteServiceAccount === true,
     reviewedAt: (item.decidedAt ?? new Date()).toISOString(),
+    annotate: item.decision === "approve",
   });
 }
 
