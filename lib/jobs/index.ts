@@ -1,7 +1,11 @@
 import PgBoss from "pg-boss";
 import { z } from "zod";
+import { runCampaignTick } from "@/lib/campaigns/campaign-jobs";
 import { getPrisma } from "@/lib/db";
 import { analyzeCluster } from "@/lib/findings/analyze-cluster";
+import { notificationConfig } from "@/lib/notifications/config";
+import { deliverDueNotifications } from "@/lib/notifications/outbox";
+import { sendersFor } from "@/lib/notifications/senders";
 import { syncCluster } from "@/lib/sync/sync-cluster";
 import { pruneUsage } from "@/lib/usage/retention";
 import { startClusterWatch, type ClusterWatch } from "@/lib/sync/watcher";
@@ -17,6 +21,10 @@ export const USAGE_ANALYSIS = "usage.analyze";
 export const USAGE_RETENTION = "usage.retention";
 /** Webhook batches arrive every few seconds: one analysis per cluster per this many seconds at most. */
 export const USAGE_ANALYSIS_DELAY_SECONDS = 30;
+/** Per minute: launch due campaign schedules, queue due reminders, handle passed deadlines. */
+export const CAMPAIGN_TICK = "campaigns.tick";
+/** Per minute: send the notifications waiting in the outbox. */
+export const NOTIFICATION_DELIVERY = "notifications.deliver";
 
 const usageAnalysisPayload = z.object({ clusterId: z.string().min(1) });
 
@@ -74,6 +82,19 @@ async function ensureQueues(boss: PgBoss): Promise<void> {
     policy: "short",
     expireInSeconds: 60 * 60,
     retryLimit: 1,
+  });
+  // "singleton": one tick runs at a time; the campaign steps are race-safe anyway (conditional claims, dedupe keys).
+  await boss.createQueue(CAMPAIGN_TICK, {
+    name: CAMPAIGN_TICK,
+    policy: "singleton",
+    expireInSeconds: 30 * 60,
+    retryLimit: 0,
+  });
+  await boss.createQueue(NOTIFICATION_DELIVERY, {
+    name: NOTIFICATION_DELIVERY,
+    policy: "singleton",
+    expireInSeconds: 15 * 60,
+    retryLimit: 0,
   });
 }
 
@@ -165,8 +186,8 @@ async function clustersDue(now: Date): Promise<string[]> {
 
 /**
  * Runs jobs in this process: the `cluster.sync` worker, the per-minute schedule (cron in pg-boss, so one
- * tick per minute across all replicas), usage re-analyses and the daily usage retention, and, unless disabled,
- * a watch per registered cluster.
+ * tick per minute across all replicas), usage re-analyses and the daily usage retention, the per-minute campaign
+ * tick and notification delivery, and, unless disabled, a watch per registered cluster.
  */
 export async function startJobWorkers(options: JobWorkerOptions = {}): Promise<{ stop(): Promise<void> }> {
   const log = options.log ?? ((message: string) => console.log(message));
@@ -200,6 +221,21 @@ export async function startJobWorkers(options: JobWorkerOptions = {}): Promise<{
     log(`usage retention: ${pruned.rollups} rollups and ${pruned.seenEvents} seen audit IDs deleted`);
   });
   await boss.schedule(USAGE_RETENTION, "17 3 * * *");
+
+  await boss.work(CAMPAIGN_TICK, polling, async () => {
+    const { launched, reminders, deadlines } = await runCampaignTick(getPrisma(), { log });
+    if (launched.length + reminders + deadlines.length > 0) {
+      log(`campaigns: ${launched.length} launched, ${reminders} reminders queued, ${deadlines.length} deadlines handled`);
+    }
+  });
+  await boss.schedule(CAMPAIGN_TICK, "* * * * *");
+  await boss.work(NOTIFICATION_DELIVERY, polling, async () => {
+    const report = await deliverDueNotifications(getPrisma(), sendersFor(notificationConfig()));
+    if (report.sent + report.retrying + report.failed > 0) {
+      log(`notifications: ${report.sent} sent, ${report.retrying} to retry, ${report.failed} failed`);
+    }
+  });
+  await boss.schedule(NOTIFICATION_DELIVERY, "* * * * *");
 
   const watches = new Map<string, Promise<ClusterWatch | undefined>>();
   const watchNewClusters = async () => {

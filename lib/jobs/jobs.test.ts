@@ -10,9 +10,12 @@ import { eventually } from "@/lib/testing/eventually";
 import { registerCluster } from "@/lib/clusters/register-cluster";
 import { issueSyncToken } from "@/lib/demo/connect-cluster";
 import { ingestAuditRecords } from "@/lib/usage/ingest-audit";
+import { createCampaign } from "@/lib/campaigns/create-campaign";
 import {
+  CAMPAIGN_TICK,
   CLUSTER_SYNC,
   CLUSTER_SYNC_TICK,
+  NOTIFICATION_DELIVERY,
   closeJobQueue,
   enqueueClusterSync,
   enqueueUsageAnalysis,
@@ -173,6 +176,32 @@ describe("sync jobs (pg-boss on the test database)", () => {
       );
       expect(job?.state).toBe("completed");
       expect((await boss.getSchedules()).map((schedule) => schedule.name)).toContain(USAGE_RETENTION);
+    } finally {
+      await boss.stop({ graceful: false });
+      await workers.stop();
+    }
+  });
+
+  it("campaigns: the per-minute tick handles a passed deadline; ticks and notification delivery are scheduled", async () => {
+    const security = { actor: { type: "user" as const, id: "u-sec", label: "sec@example.test" }, user: { id: "u-sec", role: "security" as const } };
+    // Launched two days ago for one day: its deadline has passed.
+    const { id } = await createCampaign(db.prisma, security, { name: "Overdue", durationDays: 1, launch: true }, { now: new Date(Date.now() - 2 * 86_400_000) });
+    const workers = await startJobWorkers({ watch: false, pollingIntervalSeconds: 0.5, log: () => undefined });
+    const boss = new PgBoss({ connectionString: process.env.DATABASE_URL!, supervise: false, schedule: false, max: 1 });
+    await boss.start();
+    try {
+      // What pg-boss's cron sends once a minute.
+      await boss.send(CAMPAIGN_TICK, {});
+      const campaign = await eventually(
+        () => db.prisma.campaign.findUniqueOrThrow({ where: { id } }),
+        (found) => found.deadlineHandledAt !== null,
+        JOB_WAIT_MS,
+        200,
+      );
+      expect(campaign.deadlineHandledAt).not.toBeNull();
+      expect(await db.prisma.auditLogEntry.count({ where: { action: "campaign.deadline", targetId: id } })).toBe(1);
+      const schedules = (await boss.getSchedules()).map((schedule) => schedule.name);
+      expect(schedules).toEqual(expect.arrayContaining([CAMPAIGN_TICK, NOTIFICATION_DELIVERY]));
     } finally {
       await boss.stop({ graceful: false });
       await workers.stop();
