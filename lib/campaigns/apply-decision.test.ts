@@ -61,6 +61,23 @@ async function can(user: string, verb: string, resource: string, group = ""): Pr
 
 const sa = (name: string) => `system:serviceaccount:ci:${name}`;
 
+/** Runs `action` with the API server answering the first request after the remediation identity's first write (not a dry run) with a 500. */
+async function withSecondWriteFailing<T>(action: () => Promise<T>): Promise<T> {
+  let writes = 0;
+  const onRequest = (record: RequestRecord) => {
+    if (record.user !== REMEDIATION_USER || !["create", "update", "delete"].includes(record.verb) || record.requestURI.includes("dryRun")) return;
+    // Served requests are reported after their answer: the next request the server sees is the second write.
+    if (++writes === 1) sim.faults.set({ serverErrors: { count: 1 } });
+  };
+  sim.on("request", onRequest);
+  try {
+    return await action();
+  } finally {
+    sim.off("request", onRequest);
+    sim.faults.clear();
+  }
+}
+
 async function subjectsOf(binding: string): Promise<string[]> {
   return ((await rbacApi().readNamespacedRoleBinding({ name: binding, namespace: "ci" })).subjects ?? []).map((s) => s.name);
 }
@@ -93,7 +110,7 @@ beforeAll(async () => {
     { apiVersion: `${rbacGroup}/v1`, kind: "ClusterRole", metadata: { name: "secret-reader" }, rules: [{ apiGroups: [""], resources: ["secrets"], verbs: ["get", "list"] }] },
   ];
   for (const object of shared) sim.apply(object as Parameters<KubeSim["apply"]>[0]);
-  for (const name of ["revoked", "shrunk", "raced", "faulted", "unused", "stranded", "approved", "certified"]) seedIdentity(name);
+  for (const name of ["revoked", "shrunk", "raced", "faulted", "unused", "stranded", "approved", "certified", "reverted"]) seedIdentity(name);
   await sim.settle();
 
   ({ id: clusterId } = await registerCluster({
@@ -303,14 +320,7 @@ describe("concurrency and faults", () => {
 
   it("the API server failing mid-revoke leaves the item failed with the cluster's answer and what was applied; a retry completes", async () => {
     const itemId = await decidedItem("faulted", "revoke");
-    // The first real write goes through; the next request the server sees fails with a 500.
-    let writes = 0;
-    const onRequest = (record: RequestRecord) => {
-      if (record.user !== REMEDIATION_USER || !["delete", "update"].includes(record.verb) || record.requestURI.includes("dryRun")) return;
-      if (++writes === 1) sim.faults.set({ serverErrors: { count: 1 } });
-    };
-    sim.on("request", onRequest);
-    const failed = await carryOutDecision(db.prisma, who, itemId).finally(() => sim.off("request", onRequest));
+    const failed = await withSecondWriteFailing(() => carryOutDecision(db.prisma, who, itemId));
     expect(failed.status).toBe("failed");
     if (failed.status === "replanned") throw new Error("unexpected re-plan");
     expect(failed.failure).toMatchObject({ reason: "refused", index: 1, change: { op: "replace", kind: "RoleBinding", name: "faulted-edit" }, cluster: { status: 500 } });
@@ -345,5 +355,30 @@ describe("concurrency and faults", () => {
     expect(await db.prisma.clusterChangeSet.count({ where: { reviewItemId: itemId } })).toBe(0);
     expect(await subjectsOf("stranded-edit")).toEqual(["stranded", "alice"]);
     expect(await rbacApi().readClusterRoleBinding({ name: "stranded-secrets" })).toBeTruthy();
+  });
+
+  it("a rollback the API server fails part-way stays visible as failed, and running it again resumes and completes it", async () => {
+    const itemId = await decidedItem("reverted", "revoke");
+    const revoked = await carryOutDecision(db.prisma, who, itemId);
+    expect(revoked.status).toBe("applied");
+
+    // Rollback: restore the shared binding, then recreate the own one (the deleted token stays deleted).
+    const failed = await withSecondWriteFailing(() => rollbackChangeSet(db.prisma, who, revoked.changeSetId));
+    expect(failed).toMatchObject({ status: "failed", failure: { reason: "refused", index: 1, change: { op: "create", kind: "ClusterRoleBinding" }, cluster: { status: 500 } } });
+    expect(failed.applied).toHaveLength(1);
+    expect(failed.irreversible).toEqual([expect.stringMatching(/^Secret ci\/reverted-token/)]);
+    expect(await subjectsOf("reverted-edit")).toEqual(["reverted", "alice"]);
+    await expect(rbacApi().readClusterRoleBinding({ name: "reverted-secrets" })).rejects.toMatchObject({ code: 404 });
+    expect((await db.prisma.clusterChangeSet.findUniqueOrThrow({ where: { id: revoked.changeSetId } })).status).toBe("applied");
+    expect((await db.prisma.reviewItem.findUniqueOrThrow({ where: { id: itemId } })).status).toBe("applied");
+
+    const resumed = await rollbackChangeSet(db.prisma, who, revoked.changeSetId);
+    expect(resumed).toMatchObject({ status: "applied", changeSetId: failed.changeSetId, failure: undefined });
+    expect(resumed.applied.map(({ change }) => change.op)).toEqual(["replace", "create"]);
+    expect(await rbacApi().readClusterRoleBinding({ name: "reverted-secrets" })).toBeTruthy();
+    expect(await can(sa("reverted"), "get", "secrets")).toBe(true);
+    expect(await db.prisma.clusterChangeSet.findUniqueOrThrow({ where: { id: failed.changeSetId } })).toMatchObject({ status: "applied", failure: null });
+    expect((await db.prisma.reviewItem.findUniqueOrThrow({ where: { id: itemId } })).status).toBe("rolledBack");
+    expect(await verifyAuditChain(db.prisma)).toMatchObject({ ok: true });
   });
 });

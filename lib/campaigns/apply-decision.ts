@@ -24,6 +24,7 @@ import {
   planApprove,
   planRevoke,
   planShrink,
+  type AccessCheck,
   type ClusterChange,
   type Grants,
   type LiveIdentityState,
@@ -311,25 +312,26 @@ export interface AppliedRun {
 /**
  * Applies the changes one at a time, storing the applied list after each, so that even a crash mid-way leaves
  * the change set showing what reached the cluster; every change and the cluster's answer goes to the audit trail.
+ * `changes` continue after `prior` (a resumed run): indexes in the outcome count from the first of `prior`.
  */
 export async function applyRecorded(
   db: PrismaClient,
   actor: Actor,
   kc: KubeConfig,
-  changeSetId: string,
-  clusterId: string,
+  changeSet: { id: string; clusterId: string },
   changes: readonly ClusterChange[],
+  prior: readonly AppliedChange[] = [],
 ): Promise<AppliedRun> {
-  const applied: AppliedChange[] = [];
-  for (const [index, change] of changes.entries()) {
+  const applied: AppliedChange[] = [...prior];
+  for (const change of changes) {
     const outcome = await applyChanges(kc, [change]);
     if (outcome.failed) {
-      await auditChange(db, actor, changeSetId, clusterId, change, { ok: false, ...outcome.failed.refusal });
-      return { applied, failed: { index, refusal: outcome.failed.refusal } };
+      await auditChange(db, actor, changeSet.id, changeSet.clusterId, change, { ok: false, ...outcome.failed.refusal });
+      return { applied, failed: { index: applied.length, refusal: outcome.failed.refusal } };
     }
     applied.push(...outcome.applied);
-    await db.clusterChangeSet.update({ where: { id: changeSetId }, data: { applied: asInputJson(applied) } });
-    await auditChange(db, actor, changeSetId, clusterId, change, { ok: true, object: outcome.applied[0]?.result ?? null });
+    await db.clusterChangeSet.update({ where: { id: changeSet.id }, data: { applied: asInputJson(applied) } });
+    await auditChange(db, actor, changeSet.id, changeSet.clusterId, change, { ok: true, object: outcome.applied[0]?.result ?? null });
   }
   return { applied };
 }
@@ -345,9 +347,13 @@ export async function resyncCluster(clusterId: string): Promise<void> {
 }
 
 /** Proves the outcome; a cluster that cannot answer leaves the failure saying so (the changes stay applied). */
-async function verify(kc: KubeConfig, identity: PolicyIdentity, remediationPlan: RemediationPlan): Promise<{ verification: CheckResult[]; failure?: ChangeSetFailure }> {
+export async function verifyOutcome(
+  kc: KubeConfig,
+  identity: PolicyIdentity,
+  checks: readonly AccessCheck[],
+): Promise<{ verification: CheckResult[]; failure?: ChangeSetFailure }> {
   try {
-    const verification = await verifyAccess(kc, identity, remediationPlan.checks);
+    const verification = await verifyAccess(kc, identity, checks);
     const failedChecks = verification.filter((result) => !result.passed).length;
     return failedChecks === 0
       ? { verification }
@@ -396,12 +402,12 @@ export async function applyChangeSet(db: PrismaClient, who: CampaignActor, chang
     const { status, reason, message } = stored.dryRun[refusedIndex] as Extract<ChangeOutcome, { ok: false }>;
     failure = { reason: "dryRunRefused", index: refusedIndex, change: summarizeChange(current.changes[refusedIndex]), cluster: { status, reason, message } };
   } else {
-    run = await applyRecorded(db, actor, kc, changeSet.id, changeSet.clusterId, current.changes);
+    run = await applyRecorded(db, actor, kc, changeSet, current.changes);
     if (run.failed) {
       const { index, refusal } = run.failed;
       failure = { reason: "refused", index, change: summarizeChange(current.changes[index]), cluster: refusal };
     } else {
-      ({ verification, failure } = await verify(kc, stored.identity, current));
+      ({ verification, failure } = await verifyOutcome(kc, stored.identity, current.checks));
     }
   }
 

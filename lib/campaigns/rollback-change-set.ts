@@ -2,11 +2,11 @@
 // change set kept), as a change set of its own, with the same preconditions, audit trail and verification.
 import "server-only";
 import { recordAudit } from "@/lib/audit/log";
-import type { Prisma, PrismaClient } from "@/lib/db";
-import { rollbackChangesFor, verifyAccess, type AppliedChange, type CheckResult } from "@/lib/k8s/cluster-changes";
+import { Prisma, type PrismaClient } from "@/lib/db";
+import { rollbackChangesFor, type AppliedChange, type CheckResult } from "@/lib/k8s/cluster-changes";
 import type { PolicyIdentity } from "@/lib/permissions/cluster-policy";
 import type { AccessCheck, RemediationPlan } from "@/lib/remediation/plan";
-import { applyRecorded, asInputJson, RemediationStateError, resyncCluster, summarizeChange, toJson, type ChangeSetFailure } from "./apply-decision";
+import { applyRecorded, asInputJson, RemediationStateError, resyncCluster, summarizeChange, toJson, verifyOutcome, type ChangeSetFailure } from "./apply-decision";
 import { assertMayDecide, type CampaignActor } from "./access";
 import { remediationKubeConfig } from "./remediation-client";
 
@@ -61,40 +61,44 @@ export async function rollbackChangeSet(db: PrismaClient, who: CampaignActor, ch
   const rollback = rollbackChangesFor(applied);
   const checks = restoredChecks(plan.checks);
 
-  // rollbackOfId is unique: a second rollback of the same change set fails here, before touching the cluster.
-  let changeSet: { id: string };
-  try {
-    changeSet = await db.clusterChangeSet.create({
-      data: {
-        clusterId: original.clusterId,
-        reviewItemId: original.reviewItemId,
-        rollbackOfId: original.id,
-        decision: original.decision,
-        status: "applying",
-        plan: asInputJson({ identity, plan: { decision: plan.decision, changes: rollback.changes, checks, notes: rollback.irreversible }, irreversible: rollback.irreversible }),
-        createdByLabel: actor.label,
-      },
-      select: { id: true },
-    });
-  } catch (error) {
-    if ((error as { code?: string }).code === "P2002") throw new RemediationStateError("This change set is already rolled back.");
-    throw error;
+  // One rollback per change set (rollbackOfId is unique); a failed one is resumed where it stopped, since the
+  // rollback changes are planned from the original's applied list, which does not change.
+  const existing = await db.clusterChangeSet.findUnique({ where: { rollbackOfId: original.id }, select: { id: true, status: true, applied: true } });
+  let changeSet: { id: string; clusterId: string };
+  let prior: AppliedChange[] = [];
+  if (existing) {
+    const resumed = await db.clusterChangeSet.updateMany({ where: { id: existing.id, status: "failed" }, data: { status: "applying" } });
+    if (resumed.count !== 1) throw new RemediationStateError(`This change set is already rolled back (${existing.status}).`);
+    changeSet = { id: existing.id, clusterId: original.clusterId };
+    prior = existing.applied as unknown as AppliedChange[];
+  } else {
+    try {
+      changeSet = await db.clusterChangeSet.create({
+        data: {
+          clusterId: original.clusterId,
+          reviewItemId: original.reviewItemId,
+          rollbackOfId: original.id,
+          decision: original.decision,
+          status: "applying",
+          plan: asInputJson({ identity, plan: { decision: plan.decision, changes: rollback.changes, checks, notes: rollback.irreversible }, irreversible: rollback.irreversible }),
+          createdByLabel: actor.label,
+        },
+        select: { id: true, clusterId: true },
+      });
+    } catch (error) {
+      if ((error as { code?: string }).code === "P2002") throw new RemediationStateError("This change set is already being rolled back.");
+      throw error;
+    }
   }
 
-  const run = await applyRecorded(db, actor, kc, changeSet.id, original.clusterId, rollback.changes);
+  const run = await applyRecorded(db, actor, kc, changeSet, rollback.changes.slice(prior.length), prior);
   let failure: ChangeSetFailure | undefined;
   let verification: CheckResult[] = [];
   if (run.failed) {
     const { index, refusal } = run.failed;
     failure = { reason: "refused", index, change: summarizeChange(rollback.changes[index]), cluster: refusal };
   } else {
-    try {
-      verification = await verifyAccess(kc, identity, checks);
-      const failedChecks = verification.filter((result) => !result.passed).length;
-      if (failedChecks > 0) failure = { reason: "verificationFailed", message: `${failedChecks} access check(s) did not give the expected answer.`, failedChecks };
-    } catch (error) {
-      failure = { reason: "verificationUnavailable", message: `Rolled back, but the cluster could not verify it: ${error instanceof Error ? error.message : String(error)}` };
-    }
+    ({ verification, failure } = await verifyOutcome(kc, identity, checks));
   }
 
   const now = new Date();
@@ -106,7 +110,7 @@ export async function rollbackChangeSet(db: PrismaClient, who: CampaignActor, ch
         status,
         applied: asInputJson(run.applied),
         verification: asInputJson(verification),
-        ...(failure ? { failure: asInputJson(failure) } : {}),
+        failure: failure ? asInputJson(failure) : Prisma.DbNull,
         appliedAt: run.applied.length > 0 ? now : null,
       },
     }),
