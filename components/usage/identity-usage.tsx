@@ -78,7 +78,7 @@ export function IdentityUsageTab({
   /** Refused requests of the window, per verb and resource. */
   denied: DeniedRequests[];
   /** Null when there is no audit coverage to base a role on. */
-  leastPrivilege: { kept: EffectiveRule[]; removed: EffectiveRule[]; yaml: string } | null;
+  leastPrivilege: { kept: EffectiveRule[]; removed: EffectiveRule[]; yaml: string; sharedRules: number } | null;
   now: Date;
 }) {
   const { days } = usage;

@@ -30,9 +30,12 @@ export function LeastPrivilegeView({
   yaml,
   downloadHref,
   days,
+  sharedRules,
 }: {
   kept: EffectiveRule[];
   removed: EffectiveRule[];
+  /** Rules it holds through Kubernetes' system groups: every identity has them, so they are not its to give up. */
+  sharedRules: number;
   yaml: string;
   downloadHref: string;
   days: number;
@@ -54,6 +57,12 @@ export function LeastPrivilegeView({
             </>
           )}
         </p>
+        {sharedRules ? (
+          <p className="mt-1 text-xs text-slate-500">
+            Not counted: {sharedRules} rules it holds through system groups (system:authenticated, system:serviceaccounts…), which every
+            such identity shares; the used-vs-granted grid shows them too.
+          </p>
+        ) : null}
         {total ? (
           <div className="mt-2 flex h-2 overflow-hidden rounded bg-emerald-400" role="img" aria-label={`${removedShare}% of the rules removed`}>
             <div className="bg-red-500" style={{ width: `${removedShare}%` }} />

@@ -55,7 +55,10 @@ async function loadUsageTab(db: ReturnType<typeof getPrisma>, identity: { id: st
   });
   // Without audit coverage there is nothing to base a role on: an empty role would read as "remove everything".
   const covered = usage.totals.requests > 0 || usage.observedSince !== null;
-  const leastPrivilege = covered ? { ...diffGrants(ownGrants(rules), usage.records), yaml: generateLeastPrivilege(identity, usage.records).yaml } : null;
+  const own = ownGrants(rules);
+  const leastPrivilege = covered
+    ? { ...diffGrants(own, usage.records), yaml: generateLeastPrivilege(identity, usage.records).yaml, sharedRules: rules.length - own.length }
+    : null;
   return {
     usage,
     denied: denied.map((d) => ({ verb: d.verb, apiGroup: d.apiGroup, resource: d.resource, subresource: d.subresource, count: d._sum.deniedCount ?? 0 })),
