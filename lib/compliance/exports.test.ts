@@ -297,11 +297,12 @@ describe("decisionsCsv", () => {
           ownerTeamId: payments.id,
         },
       });
-    const [worker, old, live, broken] = await Promise.all([
+    const [worker, old, live, broken, restored] = await Promise.all([
       sa("worker"),
       sa("old"),
       sa("live"),
       sa("broken"),
+      sa("restored"),
     ]);
     const campaign = await prisma.campaign.create({
       data: { name: "Q4", status: "active", createdById: alice.id },
@@ -386,6 +387,14 @@ describe("decisionsCsv", () => {
       broken.id,
       evidence({ id: broken.id, namespace: "apps", name: "broken" }, {}),
       decided("revoke", "failed"),
+    );
+    const rolledBack = await item(
+      restored.id,
+      evidence(
+        { id: restored.id, namespace: "apps", name: "restored" },
+        { grants: [grant("get core/pods in apps")] },
+      ),
+      { ...decided("revoke", "applied"), status: "rolledBack" },
     );
 
     const identityOf = (name: string) => ({
@@ -481,12 +490,26 @@ describe("decisionsCsv", () => {
         cluster: { status: 403, reason: "Forbidden", message: "forbidden" },
       },
     });
+    const original = await changeSet(rolledBack.id, {
+      decision: "revoke",
+      status: "rolledBack",
+      plan: { identity: identityOf("restored"), grants: null },
+      applied: [{ change: { op: "delete", before: before("RoleBinding", "rb") }, result: null }],
+      verification: passed(1),
+    });
+    // The rollback's own change set is not the decision's.
+    await changeSet(rolledBack.id, {
+      decision: "revoke",
+      status: "applied",
+      rollbackOfId: original.id,
+      createdAt: new Date(NOW.getTime() + DAY),
+    });
   });
 
   it("has one row per item with the reviewer, the outcome on the cluster, grants before and after, and the mappings", async () => {
     const rows = await readAll(decisionsCsv(prisma, campaignId));
     const byName = new Map(rows.map((row) => [row.identity, row]));
-    expect([...byName.keys()].sort()).toEqual(["'=cmd", "broken", "live", "old", "worker"]);
+    expect([...byName.keys()].sort()).toEqual(["'=cmd", "broken", "live", "old", "restored", "worker"]);
     const pick = (name: string) => {
       const row = byName.get(name)!;
       return [
@@ -548,6 +571,25 @@ describe("decisionsCsv", () => {
       "",
       "",
       "PR.AA-05; GV.RR-02",
+      "NHI1",
+    ]);
+  });
+
+  it("shows a rolled-back decision with its access restored", async () => {
+    const row = (await readAll(decisionsCsv(prisma, campaignId))).find((r) => r.identity === "restored")!;
+    expect([
+      row.status,
+      row["verification result"],
+      row["grants before"],
+      row["grants after"],
+      row.csf,
+      row.owasp,
+    ]).toEqual([
+      "rolledBack",
+      "rolled back (had 1/1 access checks passed)",
+      "get core/pods in apps",
+      "get core/pods in apps",
+      "PR.AA-05; GV.RR-02; ID.RA-07",
       "NHI1",
     ]);
   });
