@@ -10,6 +10,7 @@ import { insertCluster, insertKubeObjects } from "@/lib/permissions/test-support
 import { setupTestDatabase } from "@/lib/testing/database";
 import type { CampaignActor } from "./access";
 import { handleDeadlines, runDueSchedules, sendReminders } from "./campaign-jobs";
+import { closeCampaign } from "./close-campaign";
 import { createCampaign } from "./create-campaign";
 import { decideItem } from "./decide-item";
 
@@ -100,6 +101,16 @@ describe("reminders", () => {
     expect(await outbox("reminder", id)).toHaveLength(4);
     // None after the deadline.
     expect(await sendReminders(database.prisma, { now: new Date(deadline + 1), notifications })).toBe(0);
+  });
+});
+
+describe("closing", () => {
+  it("tells the security team how much was decided", async () => {
+    const { id } = await createCampaign(database.prisma, security, { name: "Closed", launch: true }, { now: NOW, notifications });
+    await closeCampaign(database.prisma, security, id, { now: NOW, notifications });
+    const rows = await outbox("close", id);
+    expect(rows.map((row) => row.recipient)).toEqual(["sec@example.test", "webhook"]);
+    expect(rows[0].subject).toBe('Access review "Closed" closed: 0 of 3 decided');
   });
 });
 

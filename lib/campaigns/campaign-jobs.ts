@@ -10,7 +10,8 @@ import { carryOutDecision } from "./apply-decision";
 import { campaignData } from "./create-campaign";
 import { decideItem } from "./decide-item";
 import { DecisionConflictError } from "./errors";
-import { audiencesWithPending, launchCampaign } from "./launch-campaign";
+import { launchCampaign } from "./launch-campaign";
+import { audiencesWithPending } from "./notices";
 import { campaignSettingsSchema, nextCronRun } from "./schemas";
 
 const DAY_MS = 86_400_000;

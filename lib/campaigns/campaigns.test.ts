@@ -308,17 +308,17 @@ describe("inbox, progress and the end of a campaign", () => {
 
   it("draft → active → closed is final: no decisions, no relaunch, no cancel; drafts can be cancelled", async () => {
     const { id, item } = await launched("Closing");
-    await expect(closeCampaign(database.prisma, payOwner, id, NOW)).rejects.toBeInstanceOf(CampaignAccessError);
-    await closeCampaign(database.prisma, security, id, NOW);
+    await expect(closeCampaign(database.prisma, payOwner, id, AT)).rejects.toBeInstanceOf(CampaignAccessError);
+    await closeCampaign(database.prisma, security, id, AT);
     expect(await database.prisma.campaign.findUniqueOrThrow({ where: { id } })).toMatchObject({ status: "closed", closedAt: NOW });
     await expect(launchCampaign(database.prisma, security, id, AT)).rejects.toMatchObject({ status: 409 });
-    await expect(closeCampaign(database.prisma, security, id, NOW)).rejects.toMatchObject({ status: 409 });
-    await expect(cancelCampaign(database.prisma, security, id, NOW)).rejects.toMatchObject({ status: 409 });
+    await expect(closeCampaign(database.prisma, security, id, AT)).rejects.toMatchObject({ status: 409 });
+    await expect(cancelCampaign(database.prisma, security, id, AT)).rejects.toMatchObject({ status: 409 });
     await expect(decideItem(database.prisma, payOwner, item("api").id, { decision: "revoke", expectedVersion: 0 }, NOW)).rejects.toMatchObject({ status: 409 });
     expect((await listInbox(database.prisma, security, { campaignId: id })).total).toBe(0);
 
     const draft = await createCampaign(database.prisma, security, { name: "Never" }, AT);
-    await cancelCampaign(database.prisma, security, draft.id, NOW);
+    await cancelCampaign(database.prisma, security, draft.id, AT);
     await expect(launchCampaign(database.prisma, security, draft.id, AT)).rejects.toMatchObject({ status: 409 });
     expect(await database.prisma.reviewItem.count({ where: { campaignId: draft.id } })).toBe(0);
     expect(await database.prisma.auditLogEntry.count({ where: { action: { in: ["campaign.close", "campaign.cancel"] }, targetId: { in: [id, draft.id] } } })).toBe(2);

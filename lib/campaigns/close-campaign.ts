@@ -3,7 +3,8 @@
 import type { CampaignStatus, PrismaClient } from "@/lib/db";
 import { recordAudit } from "@/lib/audit/log";
 import { UserFacingError } from "@/lib/auth/errors";
-import { assertMayManageCampaigns, type CampaignActor } from "./access";
+import { assertMayManageCampaigns, type CampaignActor, type CampaignClock } from "./access";
+import { queueNotices } from "./notices";
 
 async function finish(
   db: PrismaClient,
@@ -11,8 +12,9 @@ async function finish(
   campaignId: string,
   to: "closed" | "cancelled",
   from: CampaignStatus[],
-  now: Date,
+  clock: CampaignClock,
 ): Promise<void> {
+  const now = clock.now ?? new Date();
   assertMayManageCampaigns(who.user);
   // Conditional: of two concurrent calls, or a close racing a cancel, exactly one changes the status.
   const changed = await db.campaign.updateMany({
@@ -32,14 +34,16 @@ async function finish(
     outcome: "success",
     details: { undecidedItems: pending },
   });
+  // The security team hears of a close (with how much was decided); a cancelled review needs no notice.
+  if (to === "closed") await queueNotices(db, who, [{ kind: "close", campaignId, audience: "security" }], clock);
 }
 
 /** active → closed. Undecided items stay undecided: the evidence shows what was and was not reviewed. */
-export function closeCampaign(db: PrismaClient, who: CampaignActor, campaignId: string, now: Date = new Date()): Promise<void> {
-  return finish(db, who, campaignId, "closed", ["active"], now);
+export function closeCampaign(db: PrismaClient, who: CampaignActor, campaignId: string, clock: CampaignClock = {}): Promise<void> {
+  return finish(db, who, campaignId, "closed", ["active"], clock);
 }
 
 /** draft or active → cancelled. */
-export function cancelCampaign(db: PrismaClient, who: CampaignActor, campaignId: string, now: Date = new Date()): Promise<void> {
-  return finish(db, who, campaignId, "cancelled", ["draft", "active"], now);
+export function cancelCampaign(db: PrismaClient, who: CampaignActor, campaignId: string, clock: CampaignClock = {}): Promise<void> {
+  return finish(db, who, campaignId, "cancelled", ["draft", "active"], clock);
 }

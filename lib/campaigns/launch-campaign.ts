@@ -4,9 +4,9 @@
 import type { Prisma, PrismaClient } from "@/lib/db";
 import { recordAudit } from "@/lib/audit/log";
 import { UserFacingError } from "@/lib/auth/errors";
-import { notifyCampaign, type Audience } from "@/lib/notifications/notify";
 import { assertMayManageCampaigns, type CampaignActor, type CampaignClock } from "./access";
 import { freezeClusterEvidence } from "./evidence";
+import { audiencesWithPending, queueNotices } from "./notices";
 import { maxSeverity, recommend, riskScore } from "./recommend";
 import { campaignScopeSchema, campaignScopeWhere } from "./scope";
 
@@ -103,32 +103,7 @@ export async function launchCampaign(
     outcome: "success",
     details: { items: items.length, deadline: deadline.toISOString() },
   });
-  await notifyLaunch(db, who, campaignId, clock);
+  const audiences = await audiencesWithPending(db, campaignId);
+  await queueNotices(db, who, audiences.map((audience) => ({ kind: "launch", campaignId, audience })), clock);
   return { launched: true, items: items.length, deadline };
-}
-
-/** The reviewer teams that still have undecided items (null: unassigned, the security team's). */
-export async function audiencesWithPending(db: PrismaClient, campaignId: string): Promise<Audience[]> {
-  const groups = await db.reviewItem.groupBy({ by: ["reviewerTeamId"], where: { campaignId, status: "pending" } });
-  return groups.map((group) => (group.reviewerTeamId ? { teamId: group.reviewerTeamId } : "security"));
-}
-
-/**
- * Launch notices to every reviewer team (queued once each, by the outbox's dedupe key). The launch has committed:
- * a notice that cannot be queued is recorded as a failure rather than failing the launch.
- */
-async function notifyLaunch(db: PrismaClient, who: CampaignActor, campaignId: string, clock: CampaignClock): Promise<void> {
-  try {
-    for (const audience of await audiencesWithPending(db, campaignId)) {
-      await notifyCampaign(db, { kind: "launch", campaignId, audience }, { config: clock.notifications, now: clock.now });
-    }
-  } catch (error) {
-    await recordAudit(db, {
-      actor: who.actor,
-      action: "campaign.notify",
-      target: { type: "campaign", id: campaignId },
-      outcome: "failure",
-      details: { kind: "launch", error: (error instanceof Error ? error.message : String(error)).slice(0, 2000) },
-    });
-  }
 }
