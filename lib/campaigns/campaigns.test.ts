@@ -8,6 +8,7 @@ import { assignOwner } from "@/lib/owners/assign-owner";
 import { insertCluster, insertKubeObjects } from "@/lib/permissions/test-support/inventory-rows";
 import { setupTestDatabase } from "@/lib/testing/database";
 import type { CampaignActor } from "./access";
+import { bulkApprove } from "./bulk-approve";
 import { cancelCampaign, closeCampaign } from "./close-campaign";
 import { createCampaign } from "./create-campaign";
 import { decideItem } from "./decide-item";
@@ -272,6 +273,30 @@ describe("deciding", () => {
     expect(stored.decidedAt?.getTime()).toBe(NOW.getTime());
     // A non-critical item is approved without one.
     await expect(decideItem(database.prisma, payOwner, item("api").id, { decision: "approve", expectedVersion: 0 }, NOW)).resolves.toMatchObject({ decision: "approve" });
+  });
+
+  it("bulk approve takes the low-risk items one by one and reports the rest", async () => {
+    const { item } = await launched("Bulk");
+    const [api, batch, frontend, orphan] = ["api", "batch", "frontend", "orphan"].map(item);
+    await decideItem(database.prisma, payOwner2, batch.id, { decision: "revoke", expectedVersion: 0 }, NOW);
+    const results = await bulkApprove(
+      database.prisma,
+      payOwner,
+      { items: [api, batch, frontend, orphan].map((entry) => ({ id: entry.id, expectedVersion: 0 })), comment: "reviewed" },
+      NOW,
+    );
+    expect(results.map((result) => [result.id, result.outcome])).toEqual([
+      [api.id, "notLowRisk"],
+      [batch.id, "conflict"],
+      [frontend.id, "notLowRisk"],
+      [orphan.id, "refused"],
+    ]);
+    // A medium one of their own team goes through.
+    const secondBatch = (await launched("Bulk 2")).item("batch");
+    expect(await bulkApprove(database.prisma, payOwner, { items: [{ id: secondBatch.id, expectedVersion: 0 }] }, NOW)).toEqual([
+      { id: secondBatch.id, outcome: "approved", version: 1 },
+    ]);
+    expect(await database.prisma.reviewItem.findUniqueOrThrow({ where: { id: orphan.id } })).toMatchObject({ status: "pending", version: 0 });
   });
 
   it("reassigning moves the item to the new team and voids decisions opened before it", async () => {
