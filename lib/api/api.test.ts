@@ -291,6 +291,7 @@ describe("GET /api/v1/openapi.json", () => {
       "/clusters",
       "/clusters/{id}/audit",
       "/clusters/{id}/audit/imports",
+      "/clusters/{id}/settings",
       "/clusters/{id}/sync",
       "/clusters/{id}/sync-runs",
       "/clusters/{id}/test",

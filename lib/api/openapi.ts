@@ -7,6 +7,7 @@ import { MAX_WEBHOOK_BODY_BYTES } from "@/lib/usage/webhook-ingest";
 import { identityIdParams, identityUsageQuery, leastPrivilegeQuery, listIdentitiesQuery } from "./identities";
 import { clusterIdParams, registerClusterBody, syncRunsQuery } from "./clusters";
 import { whoCanQuery } from "./who-can";
+import { analysisSettingsInput, effectiveAnalysisSettings } from "@/lib/findings/settings";
 
 /**
  * The OpenAPI 3.1 description of /api/v1, generated from the same zod schemas the routes validate with.
@@ -273,6 +274,16 @@ const syncQueuedSchema = z.object({
   syncRuns: z.string().describe("where the run appears once a worker has picked it up"),
 });
 
+export const clusterSettingsResponseSchema = z.object({
+  clusterId: z.string(),
+  settings: effectiveAnalysisSettings.describe("in effect: the stored values, the defaults for the rest"),
+});
+
+export const clusterSettingsUpdateResponseSchema = clusterSettingsResponseSchema.extend({
+  changed: z.array(z.string()).describe("settings whose stored value changed; none: nothing was written or re-analysed"),
+  analysis: z.object({ opened: z.number().int(), resolved: z.number().int(), open: z.number().int() }).nullable().describe("the re-analysis the change triggered"),
+});
+
 export const syncRunsResponseSchema = z.object({ items: z.array(syncRunSchema.extend({ finishedAt: nullableDate })) });
 
 const errorSchema = z.object({
@@ -475,6 +486,17 @@ export function openApiDocument(): JsonSchema {
           query: ingestHistoryQuery,
           response: ingestHistoryResponseSchema,
           errors: [400, 404],
+        }),
+      },
+      "/clusters/{id}/settings": {
+        get: operation({ summary: "The cluster's analysis settings in effect", scope: "read", params: clusterIdParams, response: clusterSettingsResponseSchema, errors: [404] }),
+        patch: operation({
+          summary: "Change some analysis settings (null resets one to its default); the change is audited and the cluster re-analysed at once",
+          scope: "write",
+          params: clusterIdParams,
+          body: analysisSettingsInput,
+          response: clusterSettingsUpdateResponseSchema,
+          errors: [400, 404, 422],
         }),
       },
       "/clusters/{id}/sync-runs": {

@@ -74,7 +74,7 @@ describe("updateClusterSettings", () => {
 
   it("merges beside other features' keys, null resets to the default, and the change is audited with before and after", async () => {
     const result = await updateClusterSettings(database.prisma, actor, clusterId, { rotationDays: null, expiryWarningDays: 14, ownerAnnotationKey: "example.com/team" });
-    expect(result.changed.sort()).toEqual(["expiryWarningDays", "ownerAnnotationKey", "rotationDays"]);
+    expect(result.changed).toEqual(["expiryWarningDays", "ownerAnnotationKey", "rotationDays"]);
     expect(result.settings).toMatchObject({ rotationDays: 90, maxCertificateValidityDays: 90, expiryWarningDays: 14, ownerAnnotationKey: "example.com/team" });
     expect((await database.prisma.cluster.findUniqueOrThrow({ where: { id: clusterId } })).settings).toEqual({
       syncIntervalMinutes: 15,

@@ -57,7 +57,9 @@ export async function updateClusterSettings(
       if (value === null) delete next[key];
       else if (value !== undefined) next[key] = value;
     }
-    const changedKeys = Object.keys(patch).filter((key) => JSON.stringify(stored[key]) !== JSON.stringify(next[key]));
+    const changedKeys = Object.keys(patch)
+      .filter((key) => JSON.stringify(stored[key]) !== JSON.stringify(next[key]))
+      .sort();
     const effective = analysisSettings(next);
     // Rollups deleted inside the window would make identities look unused that were not.
     if (effective.usageRetentionDays < effective.usageWindowDays) {

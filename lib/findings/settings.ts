@@ -40,6 +40,9 @@ const analysisSettingsSchema = z.object({
 
 type SettingKey = keyof typeof settingFields;
 
+/** A complete set of valid settings, as the analysis runs with them (described in the API). */
+export const effectiveAnalysisSettings = z.object(settingFields);
+
 /**
  * A change to the analysis settings as a person makes it: every key optional, null resets the setting to its
  * default, and an invalid value or an unknown key is refused (with the field) instead of falling back.
