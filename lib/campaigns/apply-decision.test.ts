@@ -287,6 +287,12 @@ describe("shrink and rollback", () => {
     const grants = (subject: { kind: "ServiceAccount" | "User"; name: string }) => ({ roles: [role], clusterRoles: [], roleBindings: [binding(subject)], clusterRoleBindings: [] });
     await expect(previewDecision(db.prisma, who, itemId, { grants: grants({ kind: "ServiceAccount", name: "unused" }) })).rejects.toBeInstanceOf(InvalidGrantsError);
     await expect(previewDecision(db.prisma, who, itemId, { grants: grants({ kind: "User", name: "mallory" }) })).rejects.toThrow(/only the reviewed identity/);
+    // Bound to an existing powerful role rather than one given with the grants; and not RBAC at all.
+    const toClusterAdmin = { ...grants({ kind: "ServiceAccount", name: "unused" }), roles: [] };
+    toClusterAdmin.roleBindings[0].roleRef = { apiGroup: rbacGroup, kind: "ClusterRole" as "Role", name: "cluster-admin" };
+    await expect(previewDecision(db.prisma, who, itemId, { grants: toClusterAdmin })).rejects.toThrow(/must refer to a role given with the grants/);
+    const malformed = { ...grants({ kind: "ServiceAccount", name: "unused" }), roles: [{ ...role, metadata: { name: "Not A Name", namespace: "ci" } }] };
+    await expect(previewDecision(db.prisma, who, itemId, { grants: malformed })).rejects.toThrow(/not valid RBAC objects/);
     expect(await db.prisma.clusterChangeSet.count({ where: { reviewItemId: itemId } })).toBe(0);
     expect((await db.prisma.reviewItem.findUniqueOrThrow({ where: { id: itemId } })).status).toBe("decided");
   });

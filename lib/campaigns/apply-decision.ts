@@ -5,6 +5,7 @@
 import "server-only";
 import { isDeepStrictEqual } from "node:util";
 import type { KubeConfig } from "@kubernetes/client-node";
+import { z } from "zod";
 import { recordAudit, type Actor } from "@/lib/audit/log";
 import { UserFacingError } from "@/lib/auth/errors";
 import type { Prisma, PrismaClient, ReviewDecision } from "@/lib/db";
@@ -19,7 +20,7 @@ import {
   type ClusterRefusal,
 } from "@/lib/k8s/cluster-changes";
 import { userInfoForIdentity, type PolicyIdentity } from "@/lib/permissions/cluster-policy";
-import { RbacAuthorizer, subjectAppliesTo } from "@/lib/rbac";
+import { RBAC_API_GROUP, RbacAuthorizer, subjectAppliesTo } from "@/lib/rbac";
 import {
   planApprove,
   planRevoke,
@@ -34,6 +35,33 @@ import { generateLeastPrivilege } from "@/lib/usage/least-privilege";
 import { getIdentityUsage } from "@/lib/usage/queries";
 import { assertMayDecide, type CampaignActor } from "./access";
 import { remediationKubeConfig } from "./remediation-client";
+
+const objectName = z.string().min(1).max(253).regex(/^[a-z0-9]([-a-z0-9.:]*[a-z0-9])?$/, "a Kubernetes object name");
+const metadata = <N extends z.ZodType>(namespace: N) =>
+  z.object({ name: objectName, namespace, labels: z.record(z.string(), z.string().max(63)).optional(), annotations: z.record(z.string(), z.string()).optional() });
+const rule = z.object({
+  verbs: z.array(z.string().min(1)).min(1),
+  apiGroups: z.array(z.string()).optional(),
+  resources: z.array(z.string().min(1)).optional(),
+  resourceNames: z.array(z.string().min(1)).optional(),
+  nonResourceURLs: z.array(z.string().startsWith("/")).optional(),
+});
+const subject = z.object({ kind: z.enum(["ServiceAccount", "User", "Group"]), name: z.string().min(1), namespace: z.string().optional(), apiGroup: z.string().optional() });
+const roleRef = z.object({ apiGroup: z.literal(RBAC_API_GROUP), kind: z.enum(["Role", "ClusterRole"]), name: objectName });
+const MAX_GRANT_OBJECTS = 100;
+
+/**
+ * Shrink grants as a reviewer may edit them: plain roles and bindings only (an aggregationRule would pull in other
+ * roles' rules, so it is not accepted); what they may grant, and to whom, is checked against the live cluster.
+ */
+export const grantsSchema = z.object({
+  roles: z.array(z.object({ metadata: metadata(objectName), rules: z.array(rule) })).max(MAX_GRANT_OBJECTS),
+  clusterRoles: z.array(z.object({ metadata: metadata(z.undefined()), rules: z.array(rule) })).max(MAX_GRANT_OBJECTS),
+  roleBindings: z.array(z.object({ metadata: metadata(objectName), roleRef, subjects: z.array(subject).min(1) })).max(MAX_GRANT_OBJECTS),
+  clusterRoleBindings: z.array(z.object({ metadata: metadata(z.undefined()), roleRef, subjects: z.array(subject).min(1) })).max(MAX_GRANT_OBJECTS),
+});
+
+export const decisionOptionsSchema = z.object({ grants: grantsSchema.optional(), deleteServiceAccount: z.boolean().optional() });
 
 export interface DecisionOptions {
   /** Shrink only: the grants to keep (default: the least-privilege role generated from the usage window). */
@@ -271,7 +299,10 @@ async function shrinkGrants(db: PrismaClient, identityId: string, identity: Poli
 }
 
 /** Previews carrying out the item's decision: the exact changes and the cluster's dry-run answer, stored as planned. */
-export async function previewDecision(db: PrismaClient, who: CampaignActor, itemId: string, options: DecisionOptions = {}): Promise<DecisionPreview> {
+export async function previewDecision(db: PrismaClient, who: CampaignActor, itemId: string, input: DecisionOptions = {}): Promise<DecisionPreview> {
+  const parsed = decisionOptionsSchema.safeParse(input);
+  if (!parsed.success) throw new InvalidGrantsError(`The grants are not valid RBAC objects: ${z.prettifyError(parsed.error)}`);
+  const options = parsed.data;
   const item = await loadItem(db, itemId);
   // Carrying a decision out takes the same right as making it: the item's reviewers, or the security team.
   await assertMayDecide(db, who.user, item.reviewerTeamId);
