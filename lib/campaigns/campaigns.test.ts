@@ -16,6 +16,7 @@ import { CampaignAccessError, DecisionConflictError } from "./errors";
 import type { ReviewEvidence } from "./evidence";
 import { campaignProgress, listInbox } from "./inbox";
 import { launchCampaign } from "./launch-campaign";
+import { getCampaign, getReviewItem, listCampaignItems, listCampaigns } from "./queries";
 import { reassignItem } from "./reassign-item";
 import { campaignInputSchema } from "./schemas";
 
@@ -329,6 +330,26 @@ describe("inbox, progress and the end of a campaign", () => {
     const progress = await campaignProgress(database.prisma, id);
     expect(progress.find((row) => row.teamId === teams.Payments)).toMatchObject({ teamName: "Payments", total: 2, pending: 1, decided: 1, byDecision: { shrink: 1 } });
     expect(progress.find((row) => row.teamId === teams.Web)).toMatchObject({ total: 1, pending: 1, decided: 0 });
+  });
+
+  it("campaigns and items are read through the viewer's scope", async () => {
+    const { id, item } = await launched("Scoped reads");
+    const draft = await createCampaign(database.prisma, security, { name: "Draft only" }, AT);
+    expect(await getCampaign(database.prisma, auditor, draft.id)).toMatchObject({ name: "Draft only", status: "draft" });
+    expect(await getCampaign(database.prisma, payOwner, draft.id)).toBeNull();
+    expect(await getCampaign(database.prisma, payOwner, id)).toMatchObject({ name: "Scoped reads", scope: { onlyUnowned: false } });
+    const ownerCampaigns = (await listCampaigns(database.prisma, payOwner, { pageSize: 200 })).campaigns.map((campaign) => campaign.id);
+    expect(ownerCampaigns).toContain(id);
+    expect(ownerCampaigns).not.toContain(draft.id);
+    expect((await listCampaigns(database.prisma, as("u-none", "owner"))).total).toBe(0);
+
+    const first = await listCampaignItems(database.prisma, security, id, { limit: 3 });
+    const rest = await listCampaignItems(database.prisma, security, id, { cursor: first.nextCursor, limit: 3 });
+    expect([...first.items, ...rest.items].map((entry) => entry.identityId).sort()).toEqual(Object.values(ids).sort());
+    expect(rest.nextCursor).toBeUndefined();
+    expect((await listCampaignItems(database.prisma, webOwner, id)).items.map((entry) => entry.identityId)).toEqual([ids.frontend]);
+    expect(await getReviewItem(database.prisma, webOwner, item("api").id)).toBeNull();
+    expect(await getReviewItem(database.prisma, payOwner, item("api").id)).toMatchObject({ campaign: { id }, reviewerTeam: { name: "Payments" }, changeSets: [] });
   });
 
   it("draft → active → closed is final: no decisions, no relaunch, no cancel; drafts can be cancelled", async () => {
