@@ -2,6 +2,7 @@ import { z } from "zod";
 import type { ActionDefinition } from "@/lib/auth/action";
 import { UserFacingError } from "@/lib/auth/errors";
 import { getPrisma } from "@/lib/db";
+import { clusterSettingsInput, updateClusterSettings, type ClusterSettingsUpdate } from "@/lib/clusters/update-cluster-settings";
 import { issueIngestToken } from "@/lib/usage/ingest-tokens";
 import { webhookKubeconfig } from "@/lib/usage/webhook-setup";
 
@@ -33,4 +34,14 @@ export const issueWebhookTokenAction: ActionDefinition<typeof webhookTokenInput,
     // The only time the token leaves the server: Keyward stores its hash.
     return { kubeconfig: webhookKubeconfig({ keywardUrl, clusterId, token, caPem: caPem || undefined }) };
   },
+};
+
+const settingsInput = clusterSettingsInput.extend({ clusterId: z.string().min(1).max(64) });
+
+export const updateSettingsAction: ActionDefinition<typeof settingsInput, ClusterSettingsUpdate> = {
+  name: "cluster.settings_update",
+  permission: "clusters:manage",
+  input: settingsInput,
+  target: (input) => ({ type: "cluster", id: input.clusterId }),
+  handler: ({ clusterId, ...settings }, { actor }) => updateClusterSettings(getPrisma(), actor, clusterId, settings),
 };
