@@ -18,6 +18,9 @@ import { IngestHistoryTable } from "@/components/usage/ingest-history-table";
 import { AuditUploadForm } from "@/components/usage/audit-upload-form";
 import { WebhookSetupCard } from "@/components/usage/webhook-setup-card";
 import { getPrisma } from "@/lib/db";
+import { getClusterSettings } from "@/lib/clusters/update-cluster-settings";
+import { analysisSettings } from "@/lib/findings/settings";
+import { ClusterSettingsForm } from "@/components/clusters/cluster-settings-form";
 import { getUsageIngestSummary, ingestHistoryQuery, listIngestBatches } from "@/lib/usage/ingest-history";
 import { AUDIT_POLICY_PATH, AUDIT_POLICY_YAML, AUDIT_WEBHOOK_CONFIG_PATH, KUBE_APISERVER_AUDIT_FLAGS } from "@/lib/usage/webhook-setup";
 
@@ -45,9 +48,10 @@ export default async function ClusterPage({
   const justRegistered = query.registered === "1";
   // A page number that does not parse shows the first page rather than an error.
   const historyQuery = ingestHistoryQuery.safeParse({ page: query.page, pageSize: 20 });
-  const [ingest, usage] = await Promise.all([
+  const [ingest, usage, { settings }] = await Promise.all([
     listIngestBatches(getPrisma(), cluster.id, historyQuery.success ? historyQuery.data : { page: 1, pageSize: 20 }),
     getUsageIngestSummary(getPrisma(), cluster.id),
+    getClusterSettings(getPrisma(), cluster.id),
   ]);
   const canUpload = can(user.role, "clusters:sync");
   const canManage = can(user.role, "clusters:manage");
@@ -100,6 +104,13 @@ export default async function ClusterPage({
           <TestConnection clusterId={cluster.id} clusterName={cluster.name} />
         </Card>
       ) : null}
+      <Card
+        title="Settings"
+        className="mt-6"
+        action={<span className="text-xs text-slate-500">{canManage ? "a change re-analyses the cluster at once" : "read-only for your role"}</span>}
+      >
+        <ClusterSettingsForm clusterId={cluster.id} settings={settings} defaults={analysisSettings({})} canEdit={canManage} />
+      </Card>
       <Card title="Sync durations and objects" className="mt-6">
         {runs.length ? (
           <SyncRunsChart
