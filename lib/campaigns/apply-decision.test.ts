@@ -110,7 +110,7 @@ beforeAll(async () => {
     { apiVersion: `${rbacGroup}/v1`, kind: "ClusterRole", metadata: { name: "secret-reader" }, rules: [{ apiGroups: [""], resources: ["secrets"], verbs: ["get", "list"] }] },
   ];
   for (const object of shared) sim.apply(object as Parameters<KubeSim["apply"]>[0]);
-  for (const name of ["revoked", "shrunk", "raced", "faulted", "unused", "stranded", "approved", "certified", "reverted"]) seedIdentity(name);
+  for (const name of ["revoked", "shrunk", "raced", "faulted", "unused", "stranded", "approved", "certified", "reverted", "busy"]) seedIdentity(name);
   await sim.settle();
 
   ({ id: clusterId } = await registerCluster({
@@ -322,6 +322,28 @@ describe("concurrency and faults", () => {
     await expect(applyChangeSet(db.prisma, who, preview.changeSetId)).rejects.toThrow(/failed/);
     expect(await applyChangeSet(db.prisma, who, result.preview.changeSetId)).toMatchObject({ status: "applied" });
     expect(await subjectsOf("raced-edit")).toEqual(["alice", "bob"]);
+  });
+
+  it("in one step (no preview to confirm), a concurrent change is re-planned around and the re-plan applied", async () => {
+    const itemId = await decidedItem("busy", "revoke");
+    // While the preview is being dry-run, someone adds bob to the shared binding.
+    let changed = false;
+    const onRequest = (record: RequestRecord) => {
+      if (changed || record.user !== REMEDIATION_USER || !record.requestURI.includes("dryRun")) return;
+      changed = true;
+      const binding = sim.get({ apiVersion: `${rbacGroup}/v1`, kind: "RoleBinding", namespace: "ci", name: "busy-edit" })!;
+      sim.apply({ ...binding, subjects: [...(binding.subjects as object[]), { kind: "User", name: "bob", apiGroup: rbacGroup }] });
+    };
+    sim.on("request", onRequest);
+    const result = await carryOutDecision(db.prisma, who, itemId).finally(() => sim.off("request", onRequest));
+    expect(changed).toBe(true);
+    expect(result).toMatchObject({ status: "applied" });
+    expect(await subjectsOf("busy-edit")).toEqual(["alice", "bob"]);
+    const changeSets = await db.prisma.clusterChangeSet.findMany({ where: { reviewItemId: itemId }, orderBy: { createdAt: "asc" } });
+    expect(changeSets.map((set) => [set.status, (set.failure as { reason?: string } | null)?.reason ?? null])).toEqual([
+      ["failed", "replanned"],
+      ["applied", null],
+    ]);
   });
 
   it("the API server failing mid-revoke leaves the item failed with the cluster's answer and what was applied; a retry completes", async () => {

@@ -505,8 +505,19 @@ async function supersede(
   return { status: "replanned", changeSetId, preview: next };
 }
 
-/** Preview and apply in one step: the API's `apply: true`, and the deadline job's revoke of undecided items. */
+/** How often a one-step carry-out follows a re-plan before it hands the latest preview back. */
+const CARRY_OUT_ATTEMPTS = 3;
+
+/**
+ * Preview and apply in one step: the API's `apply: true`, and the deadline job's revoke of undecided items. No one
+ * confirms a particular preview here, so a re-plan (the cluster changed meanwhile) is applied in turn: it was planned
+ * from the new live state, so the concurrent change is kept, never overwritten.
+ */
 export async function carryOutDecision(db: PrismaClient, who: CampaignActor, itemId: string, options: DecisionOptions = {}): Promise<ApplyResult> {
-  const { changeSetId } = await previewDecision(db, who, itemId, options);
-  return applyChangeSet(db, who, changeSetId);
+  let { changeSetId } = await previewDecision(db, who, itemId, options);
+  for (let attempt = 1; ; attempt++) {
+    const result = await applyChangeSet(db, who, changeSetId);
+    if (result.status !== "replanned" || attempt === CARRY_OUT_ATTEMPTS) return result;
+    changeSetId = result.preview.changeSetId;
+  }
 }
