@@ -9,7 +9,7 @@ import type { AnalysisSettings } from "@/lib/findings/settings";
 type Key = keyof AnalysisSettings;
 
 /** Every setting, in the order shown, with what it does. */
-const fields: { key: Key; label: string; help: string; unit?: string; list?: boolean }[] = [
+const fields: { key: Key; label: string; help: string; unit?: string; min?: number; list?: boolean }[] = [
   { key: "ownerAnnotationKey", label: "Owner annotation or label", help: "The annotation (or label) on a service account whose value names its owning team." },
   { key: "rotationDays", label: "Rotation period", unit: "days", help: "Credentials older than this are flagged as due for rotation." },
   {
@@ -19,7 +19,7 @@ const fields: { key: Key; label: string; help: string; unit?: string; list?: boo
     help: "Client certificates valid for longer than this break the rotation policy. Empty: the rotation period.",
   },
   { key: "expiryWarningDays", label: "Expiry warning", unit: "days", help: "Credentials expiring within this many days are flagged." },
-  { key: "sharedServiceAccountWorkloads", label: "Shared service account", unit: "workloads", help: "A service account run by at least this many distinct workloads is flagged as shared." },
+  { key: "sharedServiceAccountWorkloads", label: "Shared service account", unit: "workloads", min: 2, help: "A service account run by at least this many distinct workloads is flagged as shared." },
   { key: "usageWindowDays", label: "Usage window", unit: "days", help: "Usage findings look back this far: an identity or a grant with no use in it is unused." },
   {
     key: "clusterCidrs",
@@ -92,8 +92,8 @@ export function ClusterSettingsForm({
           <div key={key}>
             <dt className="font-medium text-slate-700">{label}</dt>
             <dd className="font-mono text-xs text-slate-900">
-              {asText(settings[key]) || "none"}
-              {unit && asText(settings[key]) ? ` ${unit}` : ""}
+              {[settings[key]].flat().join(", ") || "none"}
+              {unit ? ` ${unit}` : ""}
             </dd>
             <dd className="text-xs text-slate-500">{help}</dd>
           </div>
@@ -137,7 +137,7 @@ export function ClusterSettingsForm({
                 <input
                   id={id}
                   type={field.unit ? "number" : "text"}
-                  min={field.unit ? 1 : undefined}
+                  min={field.unit ? (field.min ?? 1) : undefined}
                   step={field.unit ? 1 : undefined}
                   value={values[field.key]}
                   placeholder={`default: ${placeholder}`}
