@@ -83,6 +83,8 @@ export type ChangeSetFailure =
   | { reason: "refused" | "dryRunRefused"; index: number; change: ChangeSummary; cluster: ClusterRefusal }
   | { reason: "verificationFailed"; message: string; failedChecks: number }
   | { reason: "verificationUnavailable"; message: string }
+  /** Keyward stopped mid-way (not the cluster's refusal); the applied list shows what reached the cluster. */
+  | { reason: "interrupted"; message: string }
   | { reason: "replanned"; message: string; replannedAs: string };
 
 export type ApplyResult =
@@ -433,11 +435,18 @@ export async function applyChangeSet(db: PrismaClient, who: CampaignActor, chang
     const { status, reason, message } = stored.dryRun[refusedIndex] as Extract<ChangeOutcome, { ok: false }>;
     failure = { reason: "dryRunRefused", index: refusedIndex, change: summarizeChange(current.changes[refusedIndex]), cluster: { status, reason, message } };
   } else {
-    run = await applyRecorded(db, actor, kc, changeSet, current.changes);
+    try {
+      run = await applyRecorded(db, actor, kc, changeSet, current.changes);
+    } catch (error) {
+      // Keyward itself failed mid-way (not the cluster): what reached the cluster is the list stored so far.
+      const saved = await db.clusterChangeSet.findUniqueOrThrow({ where: { id: changeSet.id }, select: { applied: true } });
+      run = { applied: saved.applied as unknown as AppliedChange[] };
+      failure = { reason: "interrupted", message: `Stopped after ${run.applied.length} of ${current.changes.length} changes: ${error instanceof Error ? error.message : String(error)}` };
+    }
     if (run.failed) {
       const { index, refusal } = run.failed;
       failure = { reason: "refused", index, change: summarizeChange(current.changes[index]), cluster: refusal };
-    } else {
+    } else if (!failure) {
       ({ verification, failure } = await verifyOutcome(kc, stored.identity, current.checks));
     }
   }
