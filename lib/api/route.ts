@@ -131,6 +131,7 @@ function queryObject(url: URL): Record<string, string> {
 
 const userFacingCodes: Record<UserFacingError["status"], ApiErrorCode> = {
   400: "invalid_request",
+  403: "forbidden",
   404: "not_found",
   409: "conflict",
   422: "unprocessable",

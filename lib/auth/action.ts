@@ -48,7 +48,9 @@ export async function executeAction<S extends z.ZodType, T>(
     return { ok: true, data };
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
-    await recordAudit(db, { actor, action: def.name, target, outcome: "failure", details: { error: message.slice(0, 2000) } });
+    // A refusal found on the resource itself (e.g. another team's item) is a denial, not a failure.
+    const outcome = err instanceof UserFacingError && err.status === 403 ? "denied" : "failure";
+    await recordAudit(db, { actor, action: def.name, target, outcome, details: { error: message.slice(0, 2000) } });
     if (err instanceof UserFacingError) return { ok: false, status: err.status, error: err.message };
     console.error(`action ${def.name} failed`, err);
     return { ok: false, status: 500, error: "Something went wrong. The failure was recorded in the audit trail." };

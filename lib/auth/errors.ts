@@ -5,7 +5,7 @@
 export class UserFacingError extends Error {
   constructor(
     message: string,
-    readonly status: 400 | 404 | 409 | 422 | 502 = 400,
+    readonly status: 400 | 403 | 404 | 409 | 422 | 502 = 400,
   ) {
     super(message);
     this.name = "UserFacingError";

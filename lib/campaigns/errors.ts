@@ -4,10 +4,9 @@ import { UserFacingError } from "@/lib/auth/errors";
 import type { ReviewDecision, ReviewItemStatus } from "@/lib/db";
 
 /** The actor may not do this to this campaign or item (HTTP 403). Thrown before anything changes. */
-export class CampaignAccessError extends Error {
-  readonly status = 403 as const;
+export class CampaignAccessError extends UserFacingError {
   constructor(message = "You may not review or change this item.") {
-    super(message);
+    super(message, 403);
     this.name = "CampaignAccessError";
   }
 }
