@@ -6,6 +6,7 @@ import { RbacAuthorizer, userInfoForServiceAccount, type ClusterRole, type Clust
 import { ingestAuditRecords } from "@/lib/usage/ingest-audit";
 import { recordsFromJsonLines } from "@/lib/usage/read-records";
 import type { IngestOutcome } from "@/lib/usage/types";
+import { seededRandom } from "@/lib/kube-sim/generators/scale";
 
 /**
  * The demo cluster's past: 30 days of audit events for some of its service accounts, so usage charts, "last
@@ -39,17 +40,6 @@ const CATALOGUE: Array<{ group: string; version: string; resource: string; names
 const READS = ["get", "list", "watch"];
 const WRITES = ["create", "update", "patch", "delete"];
 
-/** A small seeded PRNG (mulberry32): the same history on every demo start. */
-function prng(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function shuffled<T>(items: T[], random: () => number): T[] {
   const copy = [...items];
@@ -94,7 +84,7 @@ function authorizerOf(sim: KubeSim): RbacAuthorizer {
 
 /** Which accounts are active in the history and what each does: a subset of what RBAC lets it do. */
 export function planDemoWorkloads(sim: KubeSim): DemoWorkload[] {
-  const random = prng(20261202);
+  const random = seededRandom(20261202);
   const authorizer = authorizerOf(sim);
   const names = new Map<string, string[]>();
   /** A name the request could really have asked for: an existing object, or what the app would call its own. */
@@ -192,7 +182,7 @@ function auditEvent(w: DemoWorkload, r: DemoRequest, at: number, options: { cred
 export function* demoHistoryLines(workloads: DemoWorkload[], options: { days?: number; now?: number } = {}): Generator<string> {
   const days = options.days ?? 30;
   const now = options.now ?? Date.now();
-  const random = prng(7);
+  const random = seededRandom(7);
   for (let day = days; day >= 1; day--) {
     const dayStart = now - day * DAY_MS;
     const weekend = [0, 6].includes(new Date(dayStart).getUTCDay());

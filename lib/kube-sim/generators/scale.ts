@@ -46,8 +46,8 @@ const BROAD_TEMPLATES: Array<() => Rule[]> = [
   () => [{ apiGroups: [""], resources: ["serviceaccounts/token"], verbs: ["create"] }],
 ];
 
-/** mulberry32: small, fast and good enough to spread benchmark data. */
-function seededRandom(seed: number): () => number {
+/** mulberry32: small, fast and good enough to spread generated data; the same sequence for the same seed. */
+export function seededRandom(seed: number): () => number {
   let state = seed >>> 0;
   return () => {
     state = (state + 0x6d2b79f5) >>> 0;
