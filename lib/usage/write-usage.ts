@@ -64,6 +64,8 @@ export async function markSeen(db: Db, clusterId: string, keys: SeenKeys): Promi
 ), inserted AS (
   INSERT INTO "AuditEventSeen" ("clusterId", "eventKey", "day")
   SELECT $1, input.key, date '1970-01-01' + input.day FROM input
+  -- Random keys in key order: the index is walked once left to right rather than hit at random pages.
+  ORDER BY input.key
   ON CONFLICT DO NOTHING
   RETURNING "eventKey"
 )
