@@ -29,7 +29,7 @@ export interface IngestTarget {
 }
 
 export interface IngestOptions {
-  /** Records per transaction (default 50,000). */
+  /** Records per transaction (default 20,000). */
   chunkSize?: number;
   /** Called after each committed chunk with the totals so far. */
   onProgress?: (outcome: IngestOutcome) => void;
@@ -37,7 +37,7 @@ export interface IngestOptions {
   analyze?: boolean;
 }
 
-export const DEFAULT_CHUNK_SIZE = 50_000;
+export const DEFAULT_CHUNK_SIZE = 20_000;
 const MAX_SAMPLE_REASONS = 20;
 const DAY_MS = 86_400_000;
 /** Deadlocks with a concurrent sync (which writes the same Identity and Credential rows) are retried. */
