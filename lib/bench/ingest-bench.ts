@@ -12,6 +12,7 @@ import os from "node:os";
 import path from "node:path";
 import { StringDecoder } from "node:string_decoder";
 import type { PrismaClient } from "@/lib/db";
+import { seededRandom } from "@/lib/kube-sim/generators/scale";
 
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 1_000_000);
 const IDENTITIES = 2_000;
@@ -24,16 +25,6 @@ const seconds = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
 const rate = (events: number, ms: number) =>
   `${Math.round(events / (ms / 1000)).toLocaleString("en-US")} events/s`;
 
-/** A small deterministic PRNG (mulberry32): the same log on every run. */
-function random(seed: number) {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface Actor {
   username: string;
@@ -112,7 +103,7 @@ function actors(next: () => number): Actor[] {
 
 /** Writes the log; returns how many lines it has. ~2% of requests log two stages, ~0.1% of lines are broken. */
 async function generateLog(file: string, events: number): Promise<{ lines: number; bytes: number }> {
-  const next = random(42);
+  const next = seededRandom(42);
   const people = actors(next);
   const out = createWriteStream(file);
   const start = Date.UTC(2026, 10, 20);
