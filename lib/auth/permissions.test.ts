@@ -17,6 +17,13 @@ describe("role permissions", () => {
     expect(can("owner", "audit:read")).toBe(false);
   });
 
+  it("lets the security team run campaigns, owners decide, and auditors only read and export", () => {
+    expect(userRoles.filter((r) => can(r, "campaigns:manage"))).toEqual(["admin", "security"]);
+    expect(userRoles.filter((r) => can(r, "campaigns:decide"))).toEqual(["admin", "security", "owner"]);
+    expect(userRoles.filter((r) => can(r, "campaigns:export"))).toEqual(["admin", "security", "auditor"]);
+    expect(userRoles.filter((r) => can(r, "campaigns:read"))).toEqual([...userRoles]);
+  });
+
   it("fails closed for unknown roles and permissions", () => {
     expect(can("root", "inventory:read")).toBe(false);
     expect(can(undefined, "inventory:read")).toBe(false);

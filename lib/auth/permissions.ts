@@ -20,6 +20,12 @@ const grants = {
   "users:read": ["admin"],
   "users:manage": ["admin"],
   "tokens:manage": ["admin"],
+  // Access reviews: every role sees campaigns (an owner only its own team's items, narrowed per item); the security
+  // team runs them; owners decide their team's items; auditors read and export, and change nothing.
+  "campaigns:read": ["admin", "security", "owner", "auditor"],
+  "campaigns:manage": ["admin", "security"],
+  "campaigns:decide": ["admin", "security", "owner"],
+  "campaigns:export": ["admin", "security", "auditor"],
 } as const satisfies Record<string, readonly Role[]>;
 
 export type Permission = keyof typeof grants;

@@ -2,6 +2,7 @@
 // Reviewers are teams (people), never the identity under review, so an identity cannot certify itself.
 import type { Prisma, PrismaClient } from "@/lib/db";
 import type { Actor } from "@/lib/audit/log";
+import { can } from "@/lib/auth/permissions";
 import type { SessionUser } from "@/lib/auth/users";
 import type { NotificationConfig } from "@/lib/notifications/config";
 import { CampaignAccessError } from "./errors";
@@ -24,12 +25,9 @@ export const systemCampaignActor = (label: string): CampaignActor => ({
   user: { id: "system", role: "security" },
 });
 
-const manages = new Set<string>(["admin", "security"]);
-const readsAll = new Set<string>(["admin", "security", "auditor"]);
-
 /** Create, launch, close, cancel, reassign: security and admin only. */
 export function mayManageCampaigns(user: CampaignActor["user"]): boolean {
-  return manages.has(user.role);
+  return can(user.role, "campaigns:manage");
 }
 
 export function assertMayManageCampaigns(user: CampaignActor["user"]): void {
@@ -38,9 +36,10 @@ export function assertMayManageCampaigns(user: CampaignActor["user"]): void {
 
 /** The items `user` may see, as a where-clause to AND into every item query. */
 export function reviewItemScopeWhere(user: CampaignActor["user"]): Prisma.ReviewItemWhereInput {
-  if (readsAll.has(user.role)) return {};
+  if (!can(user.role, "campaigns:read")) return { id: { in: [] } };
+  // An owner sees its teams' items; the security team and auditors see every item.
   if (user.role === "owner") return { reviewerTeam: { is: { members: { some: { userId: user.id } } } } };
-  return { id: { in: [] } };
+  return {};
 }
 
 /**
@@ -52,7 +51,8 @@ export async function assertMayDecide(
   user: CampaignActor["user"],
   reviewerTeamId: string | null,
 ): Promise<void> {
-  if (manages.has(user.role)) return;
+  if (!can(user.role, "campaigns:decide")) throw new CampaignAccessError();
+  if (mayManageCampaigns(user)) return;
   if (user.role === "owner" && reviewerTeamId) {
     const member = await db.teamMember.findUnique({
       where: { teamId_userId: { teamId: reviewerTeamId, userId: user.id } },
