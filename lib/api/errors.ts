@@ -21,6 +21,8 @@ export class ApiError extends Error {
     readonly code: ApiErrorCode,
     message: string,
     readonly fieldErrors?: Record<string, string[]>,
+    /** For a conflict: the state that won (e.g. the decision that stands), so the client need not re-read it. */
+    readonly current?: unknown,
   ) {
     super(message);
     this.name = "ApiError";
@@ -32,6 +34,6 @@ export class ApiError extends Error {
 }
 
 export function errorResponse(error: ApiError, headers?: HeadersInit): Response {
-  const body = { error: { code: error.code, message: error.message, ...(error.fieldErrors ? { fieldErrors: error.fieldErrors } : {}) } };
+  const body = { error: { code: error.code, message: error.message, ...(error.fieldErrors ? { fieldErrors: error.fieldErrors } : {}), ...(error.current !== undefined ? { current: error.current } : {}) } };
   return Response.json(body, { status: error.status, headers });
 }

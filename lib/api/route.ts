@@ -48,6 +48,7 @@ export interface Endpoint<P extends z.ZodType, Q extends z.ZodType, B extends z.
   body?: B;
   successStatus?: number;
   target?: (input: { params: z.output<P>; body: z.output<B> }) => { type: string; id: string };
+  /** Answers with JSON, or with a Response of its own (a download), sent untouched once the caller is checked. */
   handler: (ctx: EndpointContext<z.output<P>, z.output<Q>, z.output<B>>) => Promise<unknown>;
 }
 
@@ -168,7 +169,8 @@ export async function handleApiRequest<P extends z.ZodType, Q extends z.ZodType,
     target = def.target?.({ params, body });
     const result = await def.handler({ params, query, body, principal, db });
     if (isWrite) await recordAudit(db, { actor: principal.actor, action: def.name, target, outcome: "success" });
-    return Response.json(result, { status: def.successStatus ?? 200 });
+    // A handler that answers with its own Response (a streamed CSV download) is passed through as it is.
+    return result instanceof Response ? result : Response.json(result, { status: def.successStatus ?? 200 });
   } catch (error) {
     const apiError = toApiError(error, def.name);
     if (isWrite && principal && apiError.code !== "invalid_request") {
