@@ -21,15 +21,23 @@ export function parseGrantsYaml(text: string): Grants {
     const kind = typeof object === "object" && !Array.isArray(object) ? (object as { kind?: unknown }).kind : undefined;
     const list = typeof kind === "string" && Object.hasOwn(LIST_OF_KIND, kind) ? LIST_OF_KIND[kind as keyof typeof LIST_OF_KIND] : undefined;
     if (!list) throw new InvalidGrantsError(`Document ${index + 1} must be a Role, ClusterRole, RoleBinding or ClusterRoleBinding.`);
-    // grantsSchema types a cluster-wide object's namespace as z.undefined(), which zod 4 only accepts as a present
-    // key: YAML leaves it out, so it is made present (a namespace that is there stays, and is refused).
-    const metadata = (object as { metadata?: unknown }).metadata;
-    if (list.startsWith("cluster") && metadata && typeof metadata === "object" && !("namespace" in metadata)) {
-      (metadata as { namespace?: undefined }).namespace = undefined;
-    }
     lists[list].push(object);
   });
-  const parsed = grantsSchema.safeParse(lists);
+  return grantsFromJson(lists);
+}
+
+/** Grants from plain JSON (the YAML above, or as a change set stored them); throws InvalidGrantsError. */
+export function grantsFromJson(value: { clusterRoles?: unknown; clusterRoleBindings?: unknown }): Grants {
+  // grantsSchema types a cluster-wide object's namespace as z.undefined(), which zod 4 only accepts as a present
+  // key: YAML and JSON leave it out, so it is made present (a namespace that is there stays, and is refused).
+  const copy = structuredClone(value);
+  for (const list of [copy.clusterRoles, copy.clusterRoleBindings]) {
+    for (const object of Array.isArray(list) ? (list as unknown[]) : []) {
+      const metadata = (object as { metadata?: unknown } | null)?.metadata;
+      if (metadata && typeof metadata === "object" && !("namespace" in metadata)) (metadata as { namespace?: undefined }).namespace = undefined;
+    }
+  }
+  const parsed = grantsSchema.safeParse(copy);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     throw new InvalidGrantsError(`The grants are not valid RBAC objects: ${issue.path.join(".")}: ${issue.message}`);
