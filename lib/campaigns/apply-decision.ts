@@ -34,6 +34,7 @@ import {
 import { generateLeastPrivilege } from "@/lib/usage/least-privilege";
 import { getIdentityUsage } from "@/lib/usage/queries";
 import { assertMayDecide, type CampaignActor } from "./access";
+import type { PlannedChangeState } from "./recover-interrupted";
 import { remediationKubeConfig } from "./remediation-client";
 
 const objectName = z.string().min(1).max(253).regex(/^[a-z0-9]([-a-z0-9.:]*[a-z0-9])?$/, "a Kubernetes object name");
@@ -83,8 +84,11 @@ export type ChangeSetFailure =
   | { reason: "refused" | "dryRunRefused"; index: number; change: ChangeSummary; cluster: ClusterRefusal }
   | { reason: "verificationFailed"; message: string; failedChecks: number }
   | { reason: "verificationUnavailable"; message: string }
-  /** Keyward stopped mid-way (not the cluster's refusal); the applied list shows what reached the cluster. */
-  | { reason: "interrupted"; message: string }
+  /**
+   * Keyward stopped mid-way (not the cluster's refusal); the applied list shows what reached the cluster. When the
+   * process died, the campaign tick's recovery adds what the cluster showed of each planned change.
+   */
+  | { reason: "interrupted"; message: string; changes?: PlannedChangeState[] }
   | { reason: "replanned"; message: string; replannedAs: string };
 
 export type ApplyResult =
@@ -114,7 +118,7 @@ interface StoredPlan {
   dryRun: ChangeOutcome[];
 }
 
-interface ChangeSummary {
+export interface ChangeSummary {
   op: ClusterChange["op"];
   kind: string;
   namespace: string;
@@ -421,7 +425,7 @@ export async function applyChangeSet(db: PrismaClient, who: CampaignActor, chang
 
   // Claim the change set and the item together: a second apply, or one of another preview, finds them taken.
   await db.$transaction(async (tx) => {
-    const set = await tx.clusterChangeSet.updateMany({ where: { id: changeSet.id, status: "planned" }, data: { status: "applying" } });
+    const set = await tx.clusterChangeSet.updateMany({ where: { id: changeSet.id, status: "planned" }, data: { status: "applying", startedAt: new Date() } });
     const item = await tx.reviewItem.updateMany({ where: { id: itemId, status: { in: [...CARRYABLE] } }, data: { status: "applying" } });
     if (set.count !== 1 || item.count !== 1) throw new RemediationStateError("The decision is already being carried out.");
   });

@@ -1,7 +1,7 @@
 // What the campaign tick does once a minute (lib/jobs registers it): launch the schedules that came due, send
-// the reminders that came due, and handle the deadlines that passed. Every step is safe on several replicas at
-// once: schedules and deadlines are claimed with a conditional UPDATE (one worker wins), and notifications are
-// deduplicated by the outbox.
+// the reminders that came due, and handle the deadlines that passed; first, mark failed the applies a dead process
+// left applying. Every step is safe on several replicas at once: schedules, deadlines and interrupted applies are
+// claimed with a conditional UPDATE (one worker wins), and notifications are deduplicated by the outbox.
 import type { PrismaClient } from "@/lib/db";
 import { recordAudit } from "@/lib/audit/log";
 import { notifyCampaign } from "@/lib/notifications/notify";
@@ -12,12 +12,15 @@ import { decideItem } from "./decide-item";
 import { DecisionConflictError } from "./errors";
 import { launchCampaign } from "./launch-campaign";
 import { audiencesWithPending } from "./notices";
+import { recoverInterruptedApplies } from "./recover-interrupted";
 import { campaignSettingsSchema, nextCronRun } from "./schemas";
 
 const DAY_MS = 86_400_000;
 
 export interface CampaignJobOptions extends CampaignClock {
   log?: (message: string) => void;
+  /** How long an apply may go without progress before it is taken as interrupted (tests shorten it). */
+  applyLeaseMs?: number;
 }
 
 /**
@@ -173,10 +176,11 @@ export async function handleDeadlines(db: PrismaClient, options: CampaignJobOpti
   return outcomes;
 }
 
-/** One tick: schedules first (a launch may be due), then reminders, then deadlines. */
+/** One tick: interrupted applies first (their items can be retried), then schedules, reminders and deadlines. */
 export async function runCampaignTick(db: PrismaClient, options: CampaignJobOptions = {}) {
+  const recovered = await recoverInterruptedApplies(db, { now: options.now, leaseMs: options.applyLeaseMs, log: options.log });
   const launched = await runDueSchedules(db, options);
   const reminders = await sendReminders(db, options);
   const deadlines = await handleDeadlines(db, options);
-  return { launched, reminders, deadlines };
+  return { recovered, launched, reminders, deadlines };
 }
