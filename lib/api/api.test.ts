@@ -288,6 +288,19 @@ describe("GET /api/v1/openapi.json", () => {
       .loose()
       .parse(await openApiRoute.GET().json());
     expect(Object.keys(document.paths).sort()).toEqual([
+      "/campaigns",
+      "/campaigns/{id}",
+      "/campaigns/{id}/cancel",
+      "/campaigns/{id}/close",
+      "/campaigns/{id}/export.csv",
+      "/campaigns/{id}/items",
+      "/campaigns/{id}/items/bulk-approve",
+      "/campaigns/{id}/items/{itemId}",
+      "/campaigns/{id}/items/{itemId}/apply",
+      "/campaigns/{id}/items/{itemId}/decision",
+      "/campaigns/{id}/items/{itemId}/preview",
+      "/campaigns/{id}/launch",
+      "/changes/{id}/rollback",
       "/clusters",
       "/clusters/{id}/audit",
       "/clusters/{id}/audit/imports",
@@ -295,6 +308,8 @@ describe("GET /api/v1/openapi.json", () => {
       "/clusters/{id}/sync",
       "/clusters/{id}/sync-runs",
       "/clusters/{id}/test",
+      "/exports/findings.csv",
+      "/exports/inventory.csv",
       "/identities",
       "/identities/{id}",
       "/identities/{id}/least-privilege",
@@ -303,5 +318,13 @@ describe("GET /api/v1/openapi.json", () => {
     ]);
     expect(document.paths["/identities"].get.parameters.map((p) => p.name)).toEqual(expect.arrayContaining(["cluster", "namespace", "kind", "severity", "q", "cursor", "limit"]));
     expect(document.paths["/who-can"].get.parameters.map((p) => p.name)).toEqual(expect.arrayContaining(["verb", "group", "resource", "subresource", "namespace"]));
+    expect(document.paths["/campaigns/{id}/items/{itemId}/decision"].post.parameters.map((p) => p.name)).toEqual(["id", "itemId"]);
+    const decisionBody = z
+      .object({ requestBody: z.object({ content: z.object({ "application/json": z.object({ schema: z.object({ properties: z.record(z.string(), z.unknown()), required: z.array(z.string()) }) }) }) }) })
+      .parse(document.paths["/campaigns/{id}/items/{itemId}/decision"].post).requestBody.content["application/json"].schema;
+    expect(Object.keys(decisionBody.properties)).toEqual(expect.arrayContaining(["decision", "comment", "apply", "expectedVersion", "grants", "deleteServiceAccount"]));
+    expect(decisionBody.required).toEqual(["decision"]);
+    expect(document.paths["/campaigns/{id}/items"].get.parameters.map((p) => p.name)).toEqual(["id", "cursor", "limit"]);
+    expect(document.paths["/exports/inventory.csv"].get).toMatchObject({ parameters: [{ name: "cluster" }], responses: { "200": { content: { "text/csv": expect.anything() } } } });
   });
 });

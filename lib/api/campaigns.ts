@@ -3,16 +3,16 @@
 import { z } from "zod";
 import { UserFacingError } from "@/lib/auth/errors";
 import type { PrismaClient } from "@/lib/db";
-import { reviewItemScopeWhere, type CampaignActor } from "@/lib/campaigns/access";
+import type { CampaignActor } from "@/lib/campaigns/access";
 import { applyChangeSet, carryOutDecision, grantsSchema, previewDecision, type ApplyResult } from "@/lib/campaigns/apply-decision";
 import { bulkApprove, bulkApproveSchema, type BulkApproveResult } from "@/lib/campaigns/bulk-approve";
 import { cancelCampaign, closeCampaign } from "@/lib/campaigns/close-campaign";
 import { createCampaign } from "@/lib/campaigns/create-campaign";
 import { decideItem, type DecidedItem } from "@/lib/campaigns/decide-item";
 import { DecisionConflictError } from "@/lib/campaigns/errors";
-import { campaignProgress } from "@/lib/campaigns/inbox";
 import { launchCampaign } from "@/lib/campaigns/launch-campaign";
 import { campaignItemsQuerySchema, campaignListQuerySchema, getCampaign, getReviewItem, listCampaignItems, listCampaigns } from "@/lib/campaigns/queries";
+import { scopedCampaignProgress } from "@/lib/campaigns/report";
 import { rollbackChangeSet, type RollbackResult } from "@/lib/campaigns/rollback-change-set";
 import { campaignInputSchema, decisionInputSchema } from "@/lib/campaigns/schemas";
 import { decisionsCsv, findingsCsv, inventoryCsv } from "@/lib/compliance/exports";
@@ -208,12 +208,8 @@ export const getCampaignEndpoint = endpoint({
   async handler({ params, principal, db }) {
     const who = actorOf(principal);
     const campaign = await requireCampaign(db, who, params.id);
-    let progress = await campaignProgress(db, campaign.id);
     // An owner sees the progress of its own teams, not how the other teams are doing.
-    if (Object.keys(reviewItemScopeWhere(who.user)).length > 0) {
-      const teams = new Set((await db.teamMember.findMany({ where: { userId: who.user.id }, select: { teamId: true } })).map((member) => member.teamId));
-      progress = progress.filter((entry) => entry.teamId !== null && teams.has(entry.teamId));
-    }
+    const progress = await scopedCampaignProgress(db, who, campaign.id);
     return { ...campaignJson(campaign), defaultReviewerTeam: campaign.defaultReviewerTeam, progress };
   },
 });

@@ -7,6 +7,19 @@ import { MAX_WEBHOOK_BODY_BYTES } from "@/lib/usage/webhook-ingest";
 import { identityIdParams, identityUsageQuery, leastPrivilegeQuery, listIdentitiesQuery } from "./identities";
 import { clusterIdParams, registerClusterBody, syncRunsQuery } from "./clusters";
 import { whoCanQuery } from "./who-can";
+import {
+  applyBody,
+  bulkApproveBody,
+  campaignIdParams,
+  campaignItemParams,
+  campaignItemsQuery,
+  changeSetIdParams,
+  createCampaignBody,
+  decisionBody,
+  exportScopeQuery,
+  listCampaignsQuery,
+  previewBody,
+} from "./campaigns";
 import { analysisSettingsInput, effectiveAnalysisSettings } from "@/lib/findings/settings";
 
 /**
@@ -286,11 +299,232 @@ export const clusterSettingsUpdateResponseSchema = clusterSettingsResponseSchema
 
 export const syncRunsResponseSchema = z.object({ items: z.array(syncRunSchema.extend({ finishedAt: nullableDate })) });
 
+const teamRefSchema = z.object({ id: z.string(), name: z.string() });
+const reviewDecision = z.enum(["approve", "shrink", "revoke"]);
+const campaignStatus = z.enum(["draft", "active", "closed", "cancelled"]);
+const reviewItemStatus = z.enum(["pending", "decided", "applying", "applied", "failed", "rolledBack"]);
+const changeSetStatus = z.enum(["planned", "applying", "applied", "failed", "rolledBack"]);
+
+const campaignSchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  status: campaignStatus,
+  scope: z.object({
+    clusterIds: z.array(z.string()),
+    namespaces: z.array(z.string()),
+    kinds: z.array(z.enum(identityKinds)),
+    minSeverity: severity.optional(),
+    onlyUnowned: z.boolean(),
+    onlyUnusedAccess: z.boolean(),
+  }),
+  durationDays: z.number().int(),
+  deadline: nullableDate.describe("set at the latest by the launch"),
+  reminderDaysBefore: z.array(z.number().int()),
+  escalateAfterDeadline: z.boolean(),
+  undecidedPolicy: z.enum(["keep", "revoke"]),
+  defaultReviewerTeamId: z.string().nullable(),
+  schedule: z.object({ id: z.string(), cron: z.string(), nextRunAt: dateTime, enabled: z.boolean() }).nullable(),
+  createdById: z.string(),
+  createdAt: dateTime,
+  launchedAt: nullableDate,
+  closedAt: nullableDate,
+  cancelledAt: nullableDate,
+});
+
+export const campaignListResponseSchema = z.object({
+  items: z.array(campaignSchema).describe("newest first; an owner sees only campaigns holding items of its teams"),
+  page: z.number().int(),
+  pageSize: z.number().int(),
+  total: z.number().int(),
+});
+
+export const createdCampaignResponseSchema = z.object({
+  id: z.string(),
+  status: z.enum(["draft", "active"]),
+  scheduleId: z.string().nullable().describe("the recurring schedule, when one was given"),
+  items: z.number().int().describe("review items the launch created (0 for a draft)"),
+});
+
+const reviewerProgressSchema = z.object({
+  teamId: z.string().nullable().describe("null: items without a reviewer team (the security team's)"),
+  teamName: z.string().nullable(),
+  total: z.number().int(),
+  pending: z.number().int(),
+  decided: z.number().int(),
+  byDecision: z.record(reviewDecision, z.number().int()),
+  byStatus: z.partialRecord(reviewItemStatus, z.number().int()),
+  flagged: z.number().int(),
+});
+
+export const campaignDetailResponseSchema = campaignSchema.extend({
+  defaultReviewerTeam: teamRefSchema.nullable(),
+  progress: z.array(reviewerProgressSchema).describe("per reviewer team, most undecided first; an owner sees its own teams' only"),
+});
+
+export const launchResponseSchema = z.object({
+  launched: z.boolean().describe("false: the campaign was already active (nothing was written)"),
+  items: z.number().int(),
+  deadline: nullableDate,
+});
+
+const finishedCampaignSchema = z.object({ id: z.string(), status: z.enum(["closed", "cancelled"]) });
+
+export const campaignItemSchema = z.object({
+  id: z.string(),
+  campaignId: z.string(),
+  identityId: z.string().nullable().describe("null once the identity is gone from the inventory"),
+  identity: z
+    .object({
+      username: z.string(),
+      kind: z.enum(identityKinds),
+      namespace: z.string(),
+      name: z.string(),
+      groups: z.array(z.string()),
+      cluster: z.string(),
+      clusterId: z.string(),
+      ownerTeam: teamRefSchema.nullable(),
+    })
+    .describe("as frozen at the launch"),
+  status: reviewItemStatus,
+  severity: severity.nullable(),
+  riskScore: z.number().int(),
+  recommendation: reviewDecision,
+  recommendationReason: z.string(),
+  reviewerTeam: teamRefSchema.nullable().describe("null: the security team reviews it"),
+  decision: reviewDecision.nullable(),
+  comment: z.string().nullable(),
+  decidedById: z.string().nullable(),
+  decidedAt: nullableDate,
+  appliedAt: nullableDate,
+  flagged: z.boolean().describe("undecided at the deadline under the keep policy"),
+  version: z.number().int().describe("pass as expectedVersion with a decision"),
+});
+
+export const campaignItemsResponseSchema = z.object({
+  items: z.array(campaignItemSchema).describe("ordered by id; an owner sees its teams' items only"),
+  nextCursor: z.string().nullable().describe("pass as `cursor` for the next page; null on the last page"),
+});
+
+const frozenEvidenceSchema = z.looseObject({
+  version: z.literal(1),
+  frozenAt: dateTime,
+  identity: z.looseObject({ username: z.string(), kind: z.enum(identityKinds), clusterName: z.string() }),
+  grants: z.array(grantSchema.extend({ text: z.string() }).loose()),
+  credentials: z.array(z.looseObject({ kind: z.string(), name: z.string(), ageDays: z.number().nullable(), lastUsedAt: nullableDate })),
+  usage: z.looseObject({ windowDays: z.number().int(), lastUsedAt: nullableDate, requests: z.number().int() }),
+  findings: z.array(z.looseObject({ type: z.string(), severity, csf: z.array(z.string()), owasp: z.array(z.string()) })),
+});
+
+export const campaignItemDetailResponseSchema = campaignItemSchema.extend({
+  campaign: z.object({ id: z.string(), name: z.string(), status: campaignStatus, deadline: nullableDate }),
+  evidence: frozenEvidenceSchema.describe("grants with provenance, credentials and ages, usage and findings as the reviewer saw them at the launch"),
+  changeSets: z
+    .array(
+      z.object({
+        id: z.string(),
+        decision: reviewDecision.nullable(),
+        status: changeSetStatus,
+        createdAt: dateTime,
+        appliedAt: nullableDate,
+        rolledBackAt: nullableDate,
+        rollbackOfId: z.string().nullable().describe("set on a rollback: the change set it undid"),
+      }),
+    )
+    .describe("newest first: previews, applies, rollbacks"),
+});
+
+const clusterObjectSchema = z.looseObject({
+  apiVersion: z.string(),
+  kind: z.string(),
+  metadata: z.looseObject({ name: z.string(), namespace: z.string().optional(), resourceVersion: z.string().optional() }),
+});
+
+const clusterChangeSchema = z
+  .looseObject({
+    op: z.enum(["create", "replace", "delete", "patch"]),
+    reason: z.string(),
+    before: clusterObjectSchema.optional().describe("the object as read, with the resourceVersion the write is conditional on"),
+    after: clusterObjectSchema.optional(),
+    patch: z.record(z.string(), z.unknown()).optional().describe("a JSON merge patch (op patch)"),
+  })
+  .describe("one write to the cluster");
+
+const accessCheckSchema = z.looseObject({
+  attributes: z.record(z.string(), z.unknown()).describe("SubjectAccessReview resourceAttributes or nonResourceAttributes"),
+  expected: z.enum(["allowed", "denied"]),
+  because: z.enum(["removed", "kept", "still-granted"]),
+});
+
+const remediationPlanSchema = z.object({
+  decision: reviewDecision,
+  changes: z.array(clusterChangeSchema),
+  checks: z.array(accessCheckSchema).describe("the SubjectAccessReviews that prove the outcome"),
+  notes: z.array(z.string()).describe("what Kubernetes cannot take away here, and why"),
+});
+
+const appliedChangeSchema = z.object({ change: clusterChangeSchema, result: clusterObjectSchema.nullable().describe("as the cluster stored it; null after a delete") });
+const checkResultSchema = accessCheckSchema.extend({ allowed: z.boolean(), reason: z.string(), passed: z.boolean() });
+const changeSetFailureSchema = z
+  .looseObject({
+    reason: z.enum(["refused", "dryRunRefused", "verificationFailed", "verificationUnavailable", "interrupted", "replanned"]),
+    message: z.string().optional(),
+    cluster: z.object({ status: z.number().int(), reason: z.string(), message: z.string() }).optional().describe("the cluster's answer to the refused change"),
+  })
+  .nullable();
+
+export const decisionPreviewResponseSchema = z.object({
+  changeSetId: z.string().describe("confirm with POST …/apply { changeSetId }"),
+  plan: remediationPlanSchema,
+  dryRun: z.array(z.looseObject({ ok: z.boolean() })).describe("the API server's dryRun=All answer to each change, in plan order"),
+});
+
+export const applyResultSchema = z.union([
+  z.object({
+    status: z.enum(["applied", "failed"]),
+    changeSetId: z.string(),
+    plan: remediationPlanSchema.describe("the planned changes"),
+    applied: z.array(appliedChangeSchema).describe("the changes that reached the cluster, with their before-snapshots"),
+    verification: z.array(checkResultSchema).describe("SubjectAccessReview results after the apply"),
+    failure: changeSetFailureSchema,
+  }),
+  z.object({
+    status: z.literal("replanned").describe("the cluster changed since the preview: nothing was applied; confirm the new preview"),
+    changeSetId: z.string(),
+    preview: decisionPreviewResponseSchema,
+  }),
+]);
+
+export const decisionResponseSchema = z.object({
+  decision: z.object({ itemId: z.string(), decision: reviewDecision, comment: z.string().nullable(), version: z.number().int() }),
+  carriedOut: applyResultSchema.nullable().describe("null unless apply was true"),
+});
+
+export const bulkApproveResponseSchema = z.object({
+  results: z.array(
+    z.object({
+      id: z.string(),
+      outcome: z.enum(["approved", "conflict", "refused", "notLowRisk", "invalid"]),
+      version: z.number().int().optional(),
+      message: z.string().optional(),
+    }),
+  ).describe("one per item, in the order sent"),
+});
+
+export const rollbackResponseSchema = z.object({
+  status: z.enum(["applied", "failed"]),
+  changeSetId: z.string().describe("the rollback's own change set"),
+  applied: z.array(appliedChangeSchema),
+  irreversible: z.array(z.string()).describe("what no rollback brings back (deleted credentials), and why"),
+  failure: changeSetFailureSchema,
+  verification: z.array(checkResultSchema).describe("the removed access is back"),
+});
+
 const errorSchema = z.object({
   error: z.object({
     code: z.enum(Object.keys(apiErrorStatus) as [keyof typeof apiErrorStatus, ...(keyof typeof apiErrorStatus)[]]),
     message: z.string(),
     fieldErrors: z.record(z.string(), z.array(z.string())).optional().describe("per field, for invalid_request"),
+    current: z.unknown().optional().describe("for a conflict: the state that won (a decision conflict: the item's status, decision, comment, decidedById, decidedAt, version)"),
   }),
 });
 
@@ -338,7 +572,9 @@ interface Operation {
   body?: z.ZodType;
   /** A body that is not JSON (a file): its media types. */
   rawBody?: { contentTypes: string[]; description: string };
-  response: z.ZodType;
+  response?: z.ZodType;
+  /** A file download (e.g. CSV) instead of JSON: its media type and what it holds. */
+  download?: { contentType: string; description: string };
   /** Other representations of the success response, by media type (e.g. a YAML download). */
   alsoAs?: Record<string, JsonSchema>;
   status?: number;
@@ -359,7 +595,9 @@ function operation(op: Operation): JsonSchema {
     responses: {
       [String(op.status ?? 200)]: {
         description: "OK",
-        content: { "application/json": { schema: jsonSchema(op.response, "output") }, ...Object.fromEntries(Object.entries(op.alsoAs ?? {}).map(([type, schema]) => [type, { schema }])) },
+        content: op.download
+          ? { [op.download.contentType]: { schema: { type: "string", description: op.download.description } } }
+          : { "application/json": { schema: jsonSchema(op.response!, "output") }, ...Object.fromEntries(Object.entries(op.alsoAs ?? {}).map(([type, schema]) => [type, { schema }])) },
       },
       ...errorResponses([401, 403, 500, ...op.errors]),
     },
@@ -403,7 +641,7 @@ export function openApiDocument(): JsonSchema {
       title: "Keyward API",
       version: "1",
       description:
-        "Inventory, effective permissions and risks of Kubernetes non-human identities. Authenticate with `Authorization: Bearer kw_…` (an admin issues tokens under Admin → API tokens or with `npm run keyward -- token create`). Errors are `{ error: { code, message } }`.",
+        "Inventory, effective permissions and risks of Kubernetes non-human identities, and the access reviews that certify them. Authenticate with `Authorization: Bearer kw_…` (an admin issues tokens under Admin → API tokens or with `npm run keyward -- token create`). Errors are `{ error: { code, message } }`.",
     },
     servers: [{ url: "/api/v1" }],
     security: [{ bearerToken: [] }],
@@ -501,6 +739,131 @@ export function openApiDocument(): JsonSchema {
       },
       "/clusters/{id}/sync-runs": {
         get: operation({ summary: "The cluster's sync history, newest first", scope: "read", params: clusterIdParams, query: syncRunsQuery, response: syncRunsResponseSchema, errors: [404] }),
+      },
+      "/campaigns": {
+        get: operation({ summary: "List access-review campaigns, newest first (paged)", scope: "read", query: listCampaignsQuery, response: campaignListResponseSchema, errors: [400] }),
+        post: operation({
+          summary: "Create a campaign (a draft, launched at once with launch: true; recurring with schedule.cron). Security and admin only",
+          scope: "write",
+          body: createCampaignBody,
+          response: createdCampaignResponseSchema,
+          status: 201,
+          errors: [400, 409, 422],
+        }),
+      },
+      "/campaigns/{id}": {
+        get: operation({ summary: "One campaign with its progress per reviewer team", scope: "read", params: campaignIdParams, response: campaignDetailResponseSchema, errors: [404] }),
+      },
+      "/campaigns/{id}/launch": {
+        post: operation({
+          summary: "Launch a draft: every identity in scope becomes an item with its evidence frozen (launching an active campaign again changes nothing)",
+          scope: "write",
+          params: campaignIdParams,
+          response: launchResponseSchema,
+          errors: [404, 409, 422],
+        }),
+      },
+      "/campaigns/{id}/close": {
+        post: operation({ summary: "Close an active campaign (final: start a new one to review again)", scope: "write", params: campaignIdParams, response: finishedCampaignSchema, errors: [404, 409] }),
+      },
+      "/campaigns/{id}/cancel": {
+        post: operation({ summary: "Cancel a draft or active campaign (final)", scope: "write", params: campaignIdParams, response: finishedCampaignSchema, errors: [404, 409] }),
+      },
+      "/campaigns/{id}/items": {
+        get: operation({
+          summary: "The campaign's review items (keyset-paged by id); an owner sees only its teams' items",
+          scope: "read",
+          params: campaignIdParams,
+          query: campaignItemsQuery,
+          response: campaignItemsResponseSchema,
+          errors: [400, 404],
+        }),
+      },
+      "/campaigns/{id}/items/{itemId}": {
+        get: operation({
+          summary: "One item with its frozen evidence and change sets (another campaign's item, or one the caller may not see, is not found)",
+          scope: "read",
+          params: campaignItemParams,
+          response: campaignItemDetailResponseSchema,
+          errors: [404],
+        }),
+      },
+      "/campaigns/{id}/items/{itemId}/decision": {
+        post: operation({
+          summary:
+            "Decide an item (approve, shrink, revoke); with apply: true also carry it out on the cluster (plan, dry run, apply with preconditions, verify with SubjectAccessReviews). An owner decides its teams' items only (403 otherwise, nothing changes); a decision on a changed item is 409 with the decision that stands. Once recorded, a decision stands even if carrying it out is refused: retry with …/apply",
+          scope: "write",
+          params: campaignItemParams,
+          body: decisionBody,
+          response: decisionResponseSchema,
+          errors: [400, 404, 409, 422, 502],
+        }),
+      },
+      "/campaigns/{id}/items/{itemId}/preview": {
+        post: operation({
+          summary: "Preview carrying out the item's decision: the exact changes and the API server's dry-run answer, stored as a change set to confirm",
+          scope: "write",
+          params: campaignItemParams,
+          body: previewBody,
+          response: decisionPreviewResponseSchema,
+          errors: [400, 404, 409, 422],
+        }),
+      },
+      "/campaigns/{id}/items/{itemId}/apply": {
+        post: operation({
+          summary: "Carry the item's decision out: confirm a preview (changeSetId; a cluster changed since answers replanned), or plan, apply and verify in one step (a retry after a failure)",
+          scope: "write",
+          params: campaignItemParams,
+          body: applyBody,
+          response: applyResultSchema,
+          errors: [400, 404, 409, 422],
+        }),
+      },
+      "/campaigns/{id}/items/bulk-approve": {
+        post: operation({
+          summary: "Approve several low-risk items of the campaign, each on its own (high and critical items are refused per item)",
+          scope: "write",
+          params: campaignIdParams,
+          body: bulkApproveBody,
+          response: bulkApproveResponseSchema,
+          errors: [400],
+        }),
+      },
+      "/campaigns/{id}/export.csv": {
+        get: operation({
+          summary: "The campaign's decisions as CSV (streamed): one row per item with the NIST CSF 2.0 subcategories and OWASP NHI ids it evidences",
+          scope: "read",
+          params: campaignIdParams,
+          download: { contentType: "text/csv", description: "a CSV file (Content-Disposition: attachment); formula-like cells are neutralised" },
+          errors: [404],
+        }),
+      },
+      "/changes/{id}/rollback": {
+        post: operation({
+          summary: "Roll back a carried-out decision's change set: the objects as they were before, verified; a failed rollback run again resumes",
+          scope: "write",
+          params: changeSetIdParams,
+          response: rollbackResponseSchema,
+          errors: [404, 409, 422],
+        }),
+      },
+      "/exports/inventory.csv": {
+        get: operation({
+          summary: "The identity inventory as CSV (streamed), with NIST CSF 2.0 and OWASP NHI mappings",
+          scope: "read",
+          query: exportScopeQuery,
+          download: { contentType: "text/csv", description: "a CSV file (Content-Disposition: attachment)" },
+          errors: [400, 404],
+        }),
+      },
+      "/exports/findings.csv": {
+        get: operation({
+          summary: "Unresolved findings (with any risk acceptance) as CSV (streamed), with NIST CSF 2.0 and OWASP NHI mappings",
+          scope: "read",
+          query: exportScopeQuery,
+          download: { contentType: "text/csv", description: "a CSV file (Content-Disposition: attachment)" },
+          errors: [400, 404],
+        }),
       },
     },
     components: {
