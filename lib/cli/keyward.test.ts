@@ -9,6 +9,7 @@ import { KubeConfig } from "@kubernetes/client-node";
 import { parse, stringify } from "yaml";
 import { startKubeSim, type KubeSim } from "@/lib/kube-sim";
 import { setupTestDatabase } from "@/lib/testing/database";
+import { recordAudit, systemActor } from "@/lib/audit/log";
 import { hashApiToken } from "@/lib/auth/api-tokens";
 import { verifyPassword } from "@/lib/auth/password";
 import { issueSyncToken } from "@/lib/demo/connect-cluster";
@@ -136,5 +137,27 @@ describe("keyward CLI", () => {
     const audit = await database.prisma.auditLogEntry.findMany({ where: { action: "cluster.audit_import" } });
     expect(audit).toHaveLength(4);
     expect(audit.every((a) => a.actorLabel === "cli" && a.targetId === "c-logs" && a.outcome === "success")).toBe(true);
+  });
+
+  it("verifies the audit trail: intact with its count, or exit 1 naming the first entry edited behind its back", { timeout: 120_000 }, async () => {
+    for (const action of ["test.first", "test.second", "test.third"]) await recordAudit(database.prisma, { actor: systemActor("test"), action, outcome: "success" });
+    const entries = await database.prisma.auditLogEntry.count();
+    expect(await keyward(["audit", "verify"])).toEqual({ code: 0, stdout: `audit trail intact: ${entries} entries\n`, stderr: "" });
+
+    // An edit in place that keeps the stored hash: the entry no longer matches it.
+    const victim = await database.prisma.auditLogEntry.findFirstOrThrow({ where: { action: "test.second" } });
+    const before = await database.prisma.auditLogEntry.count({ where: { seq: { lt: victim.seq } } });
+    await database.prisma.$executeRaw`UPDATE "AuditLogEntry" SET "outcome" = 'denied' WHERE "seq" = ${victim.seq}`;
+    try {
+      const tampered = await keyward(["audit", "verify"]);
+      expect(tampered).toEqual({
+        code: 1,
+        stdout: "",
+        stderr: `keyward: audit trail broken at entry ${victim.seq} (${victim.at.toISOString()} test.second by test): entry content does not match its hash; the ${before} entries before it are intact\n`,
+      });
+    } finally {
+      await database.prisma.$executeRaw`UPDATE "AuditLogEntry" SET "outcome" = 'success' WHERE "seq" = ${victim.seq}`;
+    }
+    expect(await keyward(["audit", "verify"])).toMatchObject({ code: 0, stdout: `audit trail intact: ${entries} entries\n` });
   });
 });

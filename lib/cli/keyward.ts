@@ -7,7 +7,7 @@ import { parseArgs } from "node:util";
 import { z } from "zod";
 import { getPrisma } from "@/lib/db";
 import { migrate } from "@/lib/db/migrate";
-import { recordAudit, systemActor } from "@/lib/audit/log";
+import { recordAudit, systemActor, verifyAuditChain } from "@/lib/audit/log";
 import { createApiToken, listApiTokens, parseExpiry, revokeApiToken, apiTokenScopeSchema } from "@/lib/auth/api-tokens";
 import { generatePassword } from "@/lib/auth/password";
 import { userRoleSchema } from "@/lib/auth/permissions";
@@ -29,6 +29,7 @@ const USAGE = `Usage: npm run keyward -- <command>
   cluster list
   cluster sync <name> [--wait]
   audit import --cluster <name> <file>       (an audit log: JSON lines, plain or gzip)
+  audit verify                               (Keyward's own audit trail: exit 1 at the first edited, deleted or reordered entry)
 
 Database: DATABASE_URL, else the embedded database in .keyward/pgdata. Cluster credentials need KEYWARD_SECRET_KEY.`;
 
@@ -257,6 +258,21 @@ async function auditImport(args: string[]): Promise<void> {
   note(`imported into ${cluster.name} as batch ${batchId}`);
 }
 
+/** Recomputes Keyward's hash-chained audit trail; a break is an error naming the first entry that does not hold. */
+async function auditVerify(args: string[]): Promise<void> {
+  const { positionals } = parse(args, {});
+  if (positionals.length > 0) throw new CliError("audit verify takes no arguments");
+  const db = getPrisma();
+  const result = await verifyAuditChain(db);
+  if (result.ok) {
+    out(`audit trail intact: ${result.entries} entries`);
+    return;
+  }
+  const entry = await db.auditLogEntry.findUnique({ where: { seq: result.brokenAtSeq }, select: { at: true, action: true, actorLabel: true } });
+  const what = entry ? ` (${entry.at.toISOString()} ${entry.action} by ${entry.actorLabel})` : "";
+  throw new CliError(`audit trail broken at entry ${result.brokenAtSeq}${what}: ${result.reason}; the ${result.entries} entries before it are intact`);
+}
+
 // Checked before the database is opened, so a missing key fails at once.
 const needsSecretKey = new Set(["cluster add", "cluster sync"]);
 
@@ -269,6 +285,7 @@ const commands: Record<string, (args: string[]) => Promise<void>> = {
   "cluster list": clusterList,
   "cluster sync": clusterSync,
   "audit import": auditImport,
+  "audit verify": auditVerify,
 };
 
 async function main(argv: string[]): Promise<void> {
