@@ -3,7 +3,7 @@
 import { z } from "zod";
 import { UserFacingError } from "@/lib/auth/errors";
 import type { PrismaClient } from "@/lib/db";
-import type { CampaignActor } from "@/lib/campaigns/access";
+import { assertMayDecide, type CampaignActor } from "@/lib/campaigns/access";
 import { applyChangeSet, carryOutDecision, grantsSchema, previewDecision, type ApplyResult } from "@/lib/campaigns/apply-decision";
 import { bulkApprove, bulkApproveSchema, type BulkApproveResult } from "@/lib/campaigns/bulk-approve";
 import { cancelCampaign, closeCampaign } from "@/lib/campaigns/close-campaign";
@@ -86,8 +86,15 @@ async function requireCampaign(db: PrismaClient, who: CampaignActor, campaignId:
  * the caller's items: whether the caller may decide it is the library's check, which answers 403 and changes nothing.
  */
 async function requireItemOfCampaign(db: PrismaClient, params: z.output<typeof campaignItemParams>) {
-  const item = await db.reviewItem.findFirst({ where: { id: params.itemId, campaignId: params.id }, select: { id: true, version: true } });
+  const item = await db.reviewItem.findFirst({ where: { id: params.itemId, campaignId: params.id }, select: { id: true, version: true, reviewerTeamId: true } });
   if (!item) throw new ApiError("not_found", "No such item in this campaign.");
+  return item;
+}
+
+/** For preview and apply: refused before the library looks at the item's state, so a refusal tells nothing of it. */
+async function requireDecidableItem(db: PrismaClient, who: CampaignActor, params: z.output<typeof campaignItemParams>) {
+  const item = await requireItemOfCampaign(db, params);
+  await assertMayDecide(db, who.user, item.reviewerTeamId);
   return item;
 }
 
@@ -300,8 +307,9 @@ export const previewDecisionEndpoint = endpoint({
   body: previewBody,
   target: ({ params }) => ({ type: "reviewItem", id: params.itemId }),
   async handler({ params, body, principal, db }) {
-    const item = await requireItemOfCampaign(db, params);
-    return previewDecision(db, actorOf(principal), item.id, body);
+    const who = actorOf(principal);
+    const item = await requireDecidableItem(db, who, params);
+    return previewDecision(db, who, item.id, body);
   },
 });
 
@@ -313,7 +321,7 @@ export const applyDecisionEndpoint = endpoint({
   target: ({ params }) => ({ type: "reviewItem", id: params.itemId }),
   async handler({ params, body, principal, db }) {
     const who = actorOf(principal);
-    const item = await requireItemOfCampaign(db, params);
+    const item = await requireDecidableItem(db, who, params);
     if (!body.changeSetId) return applyResultJson(await carryOutDecision(db, who, item.id, body));
     const changeSet = await db.clusterChangeSet.findFirst({ where: { id: body.changeSetId, reviewItemId: item.id }, select: { id: true } });
     if (!changeSet) throw new ApiError("not_found", "No such preview of this item.");
