@@ -18,20 +18,34 @@ export interface ChangeDiff {
   lines: DiffLine[];
 }
 
-const SERVER_FIELDS = ["resourceVersion", "uid", "creationTimestamp", "managedFields", "generation", "selfLink"];
+const SERVER_FIELDS = [
+  "resourceVersion",
+  "uid",
+  "creationTimestamp",
+  "managedFields",
+  "generation",
+  "selfLink",
+];
 /** Beyond this many lines a side, the diff shows both sides whole instead of matching lines (quadratic). */
 const MAX_MATCHED_LINES = 1500;
 
 function shown(object: ClusterObject | null): string[] {
   if (!object) return [];
-  const metadata = Object.fromEntries(Object.entries(object.metadata).filter(([key]) => !SERVER_FIELDS.includes(key)));
-  return stringify({ ...object, metadata }, { sortMapEntries: false }).trimEnd().split("\n");
+  const metadata = Object.fromEntries(
+    Object.entries(object.metadata).filter(([key]) => !SERVER_FIELDS.includes(key)),
+  );
+  return stringify({ ...object, metadata }, { sortMapEntries: false })
+    .trimEnd()
+    .split("\n");
 }
 
 /** RFC 7386 JSON merge patch: what a patch change leaves of the object. */
 function mergePatch(target: unknown, patch: unknown): unknown {
   if (!patch || typeof patch !== "object" || Array.isArray(patch)) return patch;
-  const result: Record<string, unknown> = target && typeof target === "object" && !Array.isArray(target) ? { ...(target as Record<string, unknown>) } : {};
+  const result: Record<string, unknown> =
+    target && typeof target === "object" && !Array.isArray(target)
+      ? { ...(target as Record<string, unknown>) }
+      : {};
   for (const [key, value] of Object.entries(patch as Record<string, unknown>)) {
     if (value === null) delete result[key];
     else result[key] = mergePatch(result[key], value);
@@ -42,13 +56,17 @@ function mergePatch(target: unknown, patch: unknown): unknown {
 /** The lines of `before` and `after`, matched by their longest common subsequence. */
 export function lineDiff(before: readonly string[], after: readonly string[]): DiffLine[] {
   if (before.length > MAX_MATCHED_LINES || after.length > MAX_MATCHED_LINES) {
-    return [...before.map((text) => ({ type: "removed" as const, text })), ...after.map((text) => ({ type: "added" as const, text }))];
+    return [
+      ...before.map((text) => ({ type: "removed" as const, text })),
+      ...after.map((text) => ({ type: "added" as const, text })),
+    ];
   }
   // common[i][j]: length of the longest common subsequence of before[i..] and after[j..].
   const common = Array.from({ length: before.length + 1 }, () => new Array<number>(after.length + 1).fill(0));
   for (let i = before.length - 1; i >= 0; i--) {
     for (let j = after.length - 1; j >= 0; j--) {
-      common[i][j] = before[i] === after[j] ? common[i + 1][j + 1] + 1 : Math.max(common[i + 1][j], common[i][j + 1]);
+      common[i][j] =
+        before[i] === after[j] ? common[i + 1][j + 1] + 1 : Math.max(common[i + 1][j], common[i][j + 1]);
     }
   }
   const lines: DiffLine[] = [];
@@ -70,7 +88,12 @@ export function lineDiff(before: readonly string[], after: readonly string[]): D
 
 export function changeDiff(change: ClusterChange): ChangeDiff {
   const object = change.op === "create" ? change.after : change.before;
-  const after = change.op === "create" || change.op === "replace" ? change.after : change.op === "patch" ? (mergePatch(change.before, change.patch) as ClusterObject) : null;
+  const after =
+    change.op === "create" || change.op === "replace"
+      ? change.after
+      : change.op === "patch"
+        ? (mergePatch(change.before, change.patch) as ClusterObject)
+        : null;
   const before = change.op === "create" ? null : change.before;
   return {
     op: change.op,

@@ -5,11 +5,21 @@ import { parseAllDocuments } from "yaml";
 import type { Grants } from "@/lib/remediation/plan";
 import { grantsSchema, InvalidGrantsError } from "./apply-decision";
 
-const LIST_OF_KIND = { Role: "roles", ClusterRole: "clusterRoles", RoleBinding: "roleBindings", ClusterRoleBinding: "clusterRoleBindings" } as const;
+const LIST_OF_KIND = {
+  Role: "roles",
+  ClusterRole: "clusterRoles",
+  RoleBinding: "roleBindings",
+  ClusterRoleBinding: "clusterRoleBindings",
+} as const;
 
 /** The grants in `text`; throws InvalidGrantsError saying which document is wrong and why. */
 export function parseGrantsYaml(text: string): Grants {
-  const lists: Record<(typeof LIST_OF_KIND)[keyof typeof LIST_OF_KIND], unknown[]> = { roles: [], clusterRoles: [], roleBindings: [], clusterRoleBindings: [] };
+  const lists: Record<(typeof LIST_OF_KIND)[keyof typeof LIST_OF_KIND], unknown[]> = {
+    roles: [],
+    clusterRoles: [],
+    roleBindings: [],
+    clusterRoleBindings: [],
+  };
   const documents = parseAllDocuments(text);
   if (!Array.isArray(documents)) throw new InvalidGrantsError("The grants are not YAML documents.");
   documents.forEach((document, index) => {
@@ -18,9 +28,16 @@ export function parseGrantsYaml(text: string): Grants {
     const object: unknown = document.toJS();
     // An empty document (a trailing `---`) holds nothing.
     if (object === null || object === undefined) return;
-    const kind = typeof object === "object" && !Array.isArray(object) ? (object as { kind?: unknown }).kind : undefined;
-    const list = typeof kind === "string" && Object.hasOwn(LIST_OF_KIND, kind) ? LIST_OF_KIND[kind as keyof typeof LIST_OF_KIND] : undefined;
-    if (!list) throw new InvalidGrantsError(`Document ${index + 1} must be a Role, ClusterRole, RoleBinding or ClusterRoleBinding.`);
+    const kind =
+      typeof object === "object" && !Array.isArray(object) ? (object as { kind?: unknown }).kind : undefined;
+    const list =
+      typeof kind === "string" && Object.hasOwn(LIST_OF_KIND, kind)
+        ? LIST_OF_KIND[kind as keyof typeof LIST_OF_KIND]
+        : undefined;
+    if (!list)
+      throw new InvalidGrantsError(
+        `Document ${index + 1} must be a Role, ClusterRole, RoleBinding or ClusterRoleBinding.`,
+      );
     lists[list].push(object);
   });
   return grantsFromJson(lists);
@@ -34,13 +51,16 @@ export function grantsFromJson(value: { clusterRoles?: unknown; clusterRoleBindi
   for (const list of [copy.clusterRoles, copy.clusterRoleBindings]) {
     for (const object of Array.isArray(list) ? (list as unknown[]) : []) {
       const metadata = (object as { metadata?: unknown } | null)?.metadata;
-      if (metadata && typeof metadata === "object" && !("namespace" in metadata)) (metadata as { namespace?: undefined }).namespace = undefined;
+      if (metadata && typeof metadata === "object" && !("namespace" in metadata))
+        (metadata as { namespace?: undefined }).namespace = undefined;
     }
   }
   const parsed = grantsSchema.safeParse(copy);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    throw new InvalidGrantsError(`The grants are not valid RBAC objects: ${issue.path.join(".")}: ${issue.message}`);
+    throw new InvalidGrantsError(
+      `The grants are not valid RBAC objects: ${issue.path.join(".")}: ${issue.message}`,
+    );
   }
   return parsed.data as Grants;
 }

@@ -101,7 +101,15 @@ export type ReviewItemView = NonNullable<Awaited<ReturnType<typeof getReviewItem
 export async function currentOwnGrants(db: PrismaClient, identityId: string) {
   const identity = await db.identity.findUnique({
     where: { id: identityId },
-    select: { clusterId: true, kind: true, namespace: true, name: true, username: true, groups: true, deletedAt: true },
+    select: {
+      clusterId: true,
+      kind: true,
+      namespace: true,
+      name: true,
+      username: true,
+      groups: true,
+      deletedAt: true,
+    },
   });
   if (!identity || identity.deletedAt) return null;
   return ownGrants((await loadClusterPolicy(db, identity.clusterId)).effectiveRules(identity));
