@@ -1,8 +1,8 @@
 import Link from "next/link";
 import type { ReactNode } from "react";
-import { Fingerprint, KeyRound, KeySquare, LayoutDashboard, LogOut, ScrollText, Server, ShieldQuestion, Users, UsersRound } from "lucide-react";
+import { ClipboardCheck, Fingerprint, Inbox, KeyRound, KeySquare, LayoutDashboard, LogOut, ScrollText, Server, ShieldQuestion, Users, UsersRound } from "lucide-react";
 import { signOutAction } from "@/app/(dashboard)/actions";
-import { roleLabels, type Role } from "@/lib/auth/permissions";
+import { can, roleLabels, type Role } from "@/lib/auth/permissions";
 import { NavLink } from "./nav-link";
 
 const icons = {
@@ -11,6 +11,8 @@ const icons = {
   clusters: Server,
   whoCan: ShieldQuestion,
   teams: UsersRound,
+  campaigns: ClipboardCheck,
+  reviews: Inbox,
   audit: ScrollText,
   users: Users,
   tokens: KeySquare,
@@ -20,6 +22,17 @@ export interface NavItem {
   href: string;
   label: string;
   icon: keyof typeof icons;
+}
+
+/** The access-review links (campaigns and the reviewer inbox), right after the inventory. */
+function withReviewLinks(nav: NavItem[], role: Role): NavItem[] {
+  if (!can(role, "campaigns:read")) return nav;
+  const links: NavItem[] = [
+    { href: "/campaigns", label: "Campaigns", icon: "campaigns" },
+    { href: "/reviews", label: "Reviews", icon: "reviews" },
+  ];
+  const at = nav.findIndex((item) => item.href === "/identities") + 1;
+  return [...nav.slice(0, at), ...links, ...nav.slice(at)];
 }
 
 export function AppShell({
@@ -39,7 +52,7 @@ export function AppShell({
           <span className="text-lg font-semibold tracking-tight">Keyward</span>
         </Link>
         <nav aria-label="Main" className="flex-1 space-y-1 px-3">
-          {nav.map((item) => {
+          {withReviewLinks(nav, user.role).map((item) => {
             const Icon = icons[item.icon];
             return (
               <NavLink key={item.href} href={item.href}>
