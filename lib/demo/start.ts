@@ -73,7 +73,8 @@ async function main() {
   const { analyzeCluster } = await import("@/lib/findings/analyze-cluster");
   const { issueIngestToken } = await import("@/lib/usage/ingest-tokens");
   const { auditWebhookUrl } = await import("@/lib/usage/webhook-setup");
-  const { backfillDemoUsage, planDemoWorkloads } = await import("./usage-history");
+  const { backfillDemoUsage, planDemoWorkloads, setDemoUsageWindow } = await import("./usage-history");
+  const { DEMO_OWNER_TEAM, joinDemoOwnerTeam } = await import("./review-team");
   const { startDemoTraffic } = await import("./live-traffic");
 
   const database = process.env.DATABASE_URL
@@ -104,6 +105,7 @@ async function main() {
 
   // Usage: a month of history (once per data directory), then live audit events from the simulator's webhook.
   const db = getPrisma();
+  await setDemoUsageWindow(db, cluster.id);
   const workloads = planDemoWorkloads(sim);
   const backfillStarted = Date.now();
   const history = await backfillDemoUsage(db, cluster.id, workloads);
@@ -117,7 +119,11 @@ async function main() {
   sim.setAuditWebhook({ url: webhookUrl, token: ingestToken, batchMaxWaitMs: 5_000, maxAttempts: 20, log: (message) => log(`audit webhook: ${message}`) });
   log(`audit webhook: the simulator sends its audit events to ${webhookUrl}`);
 
-  for (const u of demoUsers) await upsertUser({ ...u, password: demoPassword ?? secrets.passwords[u.email]! });
+  for (const u of demoUsers) {
+    const user = await upsertUser({ ...u, password: demoPassword ?? secrets.passwords[u.email]! });
+    // The owner reviews for a team from the start: without one, an owner sees no identity and no review item.
+    if (u.role === "owner") await joinDemoOwnerTeam(db, user.id);
+  }
   // The demo process is also the worker: scheduled and on-demand syncs, and watches that keep the inventory current.
   const workers = await startJobWorkers({ log: (message) => log(`worker: ${message}`) });
   const traffic = startDemoTraffic(sim, workloads, { log });
@@ -133,6 +139,7 @@ async function main() {
 
   console.log(`\n  Keyward is starting on http://localhost:${port}\n\n  Sign in as:`);
   for (const u of demoUsers) console.log(`    ${u.role.padEnd(9)} ${u.email.padEnd(24)} ${demoPassword ? "(KEYWARD_DEMO_PASSWORD)" : secrets.passwords[u.email]}`);
+  console.log(`\n  The owner reviews for team "${DEMO_OWNER_TEAM}" (namespace ${DEMO_OWNER_TEAM}).`);
   console.log(`\n  kubectl --kubeconfig ${path.relative(process.cwd(), kubeconfigFile)} get serviceaccounts -A\n`);
 
   let stopping = false;

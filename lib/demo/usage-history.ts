@@ -1,5 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { Readable } from "node:stream";
+import { systemActor } from "@/lib/audit/log";
+import { updateClusterSettings } from "@/lib/clusters/update-cluster-settings";
 import type { PrismaClient } from "@/lib/db";
 import type { KubeObject, KubeSim } from "@/lib/kube-sim";
 import { RbacAuthorizer, userInfoForServiceAccount, type ClusterRole, type ClusterRoleBinding, type Role, type RoleBinding, type UserInfo } from "@/lib/rbac";
@@ -7,6 +9,7 @@ import { ingestAuditRecords } from "@/lib/usage/ingest-audit";
 import { recordsFromJsonLines } from "@/lib/usage/read-records";
 import type { IngestOutcome } from "@/lib/usage/types";
 import { seededRandom } from "@/lib/kube-sim/generators/scale";
+import { DEMO_REVIEW_STORY } from "./review-team";
 
 /**
  * The demo cluster's past: 30 days of audit events for some of its service accounts, so usage charts, "last
@@ -16,6 +19,7 @@ import { seededRandom } from "@/lib/kube-sim/generators/scale";
  */
 
 export const DEMO_HISTORY_FILE = "demo-history.jsonl";
+export const DEMO_HISTORY_DAYS = 30;
 const DAY_MS = 86_400_000;
 const RBAC = "rbac.authorization.k8s.io";
 
@@ -144,7 +148,12 @@ export function planDemoWorkloads(sim: KubeSim): DemoWorkload[] {
       sourceIp: `10.244.${1 + (index % 12)}.${10 + ((index * 7) % 200)}`,
     });
   }
-  return workloads;
+  // The owner's team tells its review story (after the draws, so every other account's stays the same).
+  return workloads.flatMap((w) => {
+    const story = DEMO_REVIEW_STORY.get(`${w.namespace}/${w.name}`);
+    if (story === undefined) return [w];
+    return story ? [{ ...w, requests: story, quietForDays: 0 }] : [];
+  });
 }
 
 export function requestUri(r: DemoRequest): string {
@@ -180,7 +189,7 @@ function auditEvent(w: DemoWorkload, r: DemoRequest, at: number, options: { cred
 
 /** The history as JSON lines, oldest first: what `kubectl` users would upload from the API server's log. */
 export function* demoHistoryLines(workloads: DemoWorkload[], options: { days?: number; now?: number } = {}): Generator<string> {
-  const days = options.days ?? 30;
+  const days = options.days ?? DEMO_HISTORY_DAYS;
   const now = options.now ?? Date.now();
   const random = seededRandom(7);
   for (let day = days; day >= 1; day--) {
@@ -210,6 +219,14 @@ export function* demoHistoryLines(workloads: DemoWorkload[], options: { days?: n
       }
     }
   }
+}
+
+/**
+ * The usage window as long as the history (the default, 90 days, is longer): only then does the analysis take an
+ * identity absent from it as unused, and a review recommend revoking it.
+ */
+export async function setDemoUsageWindow(db: PrismaClient, clusterId: string): Promise<void> {
+  await updateClusterSettings(db, systemActor("demo"), clusterId, { usageWindowDays: DEMO_HISTORY_DAYS });
 }
 
 /**
