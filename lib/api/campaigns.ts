@@ -29,14 +29,10 @@ export const campaignItemsQuery = campaignItemsQuerySchema.extend({ cursor: camp
 export const createCampaignBody = campaignInputSchema;
 
 /** Shrink grants and the service account's deletion only mean something when the decision is carried out. */
-const carryOutOptions = { grants: grantsSchema.optional().describe("shrink only: the grants to keep; default the least-privilege role from usage"), deleteServiceAccount: z.boolean().optional().describe("revoke only: also delete the service account") };
-
-function checkCarryOutOptions(value: { grants?: unknown; deleteServiceAccount?: boolean }, decision: string | undefined, ctx: z.RefinementCtx): void {
-  if (value.grants !== undefined && decision !== undefined && decision !== "shrink") ctx.addIssue({ code: "custom", path: ["grants"], message: "Grants are kept by a shrink only." });
-  if (value.deleteServiceAccount && decision !== undefined && decision !== "revoke") {
-    ctx.addIssue({ code: "custom", path: ["deleteServiceAccount"], message: "Only a revoke deletes the service account." });
-  }
-}
+const carryOutOptions = {
+  grants: grantsSchema.optional().describe("shrink only: the grants to keep; default the least-privilege role from usage"),
+  deleteServiceAccount: z.boolean().optional().describe("revoke only: also delete the service account"),
+};
 
 export const decisionBody = z
   .object({
@@ -49,7 +45,10 @@ export const decisionBody = z
     ...carryOutOptions,
   })
   .superRefine((body, ctx) => {
-    checkCarryOutOptions(body, body.decision, ctx);
+    if (body.grants !== undefined && body.decision !== "shrink") ctx.addIssue({ code: "custom", path: ["grants"], message: "Grants are kept by a shrink only." });
+    if (body.deleteServiceAccount && body.decision !== "revoke") {
+      ctx.addIssue({ code: "custom", path: ["deleteServiceAccount"], message: "Only a revoke deletes the service account." });
+    }
     if (!body.apply && (body.grants !== undefined || body.deleteServiceAccount)) {
       ctx.addIssue({ code: "custom", path: ["apply"], message: "grants and deleteServiceAccount take effect when the decision is carried out: set apply." });
     }
