@@ -188,7 +188,7 @@ beforeAll(async () => {
   admin.loadFromString(sim.adminKubeconfig());
   sim.apply({ apiVersion: `${rbacGroup}/v1`, kind: "ClusterRole", metadata: { name: "deploy-edit" }, rules: [{ apiGroups: ["apps"], resources: ["deployments"], verbs: ["get", "list", "create", "delete"] }] });
   sim.apply({ apiVersion: `${rbacGroup}/v1`, kind: "ClusterRole", metadata: { name: "secret-reader" }, rules: [{ apiGroups: [""], resources: ["secrets"], verbs: ["get", "list"] }] });
-  seedNamespace("payments", ["checkout", "refunds", "ledger"]);
+  seedNamespace("payments", ["checkout", "refunds", "ledger", "reports"]);
   seedNamespace("web", ["frontend"]);
   await sim.settle();
 
@@ -230,7 +230,7 @@ describe("campaigns", () => {
     const created = await json(await withToken(campaignsRoute.POST, tokens.write, { path: "/campaigns", method: "POST", body }));
     expect(created.status).toBe(201);
     const { id, status, items: launched } = createdCampaignResponseSchema.parse(created.body);
-    expect({ status, launched }).toEqual({ status: "active", launched: 6 });
+    expect({ status, launched }).toEqual({ status: "active", launched: 7 });
     campaignId = id;
     const audit = await database.prisma.auditLogEntry.findFirst({ where: { action: "campaign.create", actorType: "apiToken" }, orderBy: { seq: "desc" } });
     expect(audit).toMatchObject({ actorLabel: "terraform", outcome: "success" });
@@ -239,7 +239,7 @@ describe("campaigns", () => {
     expect(list).toMatchObject({ total: 1, items: [{ id, name: "Q4 payments and web", status: "active", scope: { namespaces: ["payments", "web"] } }] });
     const detail = campaignDetailResponseSchema.parse((await json(await withToken(campaignRoute.GET, tokens.read, { path: `/campaigns/${id}`, params: { id } }))).body);
     expect(detail.progress.map((entry) => [entry.teamName, entry.total, entry.pending]).sort()).toEqual([
-      ["Payments", 4, 4],
+      ["Payments", 5, 5],
       ["Web", 2, 2],
     ]);
     // An owner sees its own team's progress only.
@@ -298,7 +298,7 @@ describe("items", () => {
       }
       cursor = parsed.nextCursor;
     } while (cursor);
-    expect(names.sort()).toEqual(["payments/checkout", "payments/default", "payments/ledger", "payments/refunds", "web/default", "web/frontend"]);
+    expect(names.sort()).toEqual(["payments/checkout", "payments/default", "payments/ledger", "payments/refunds", "payments/reports", "web/default", "web/frontend"]);
     items.default = (await database.prisma.reviewItem.findFirstOrThrow({ where: { campaignId, identity: { namespace: "payments", name: "default" } } })).id;
 
     const listed = campaignItemsResponseSchema.parse(
@@ -436,6 +436,40 @@ describe("decisions", () => {
     expect((await itemRow(items.refunds)).status).toBe("applied");
   });
 
+  it("shrink to explicit grants: grants beyond what the identity holds are refused after the decision is recorded; /apply retries with valid ones", async () => {
+    const params = { id: campaignId, itemId: items.reports };
+    const base = `/campaigns/${campaignId}/items/${items.reports}`;
+    const grants = (verbs: string[], resource: string, group: string) => ({
+      roles: [{ metadata: { name: "reports-keep", namespace: "payments" }, rules: [{ apiGroups: [group], resources: [resource], verbs }] }],
+      clusterRoles: [],
+      roleBindings: [
+        {
+          metadata: { name: "reports-keep", namespace: "payments" },
+          roleRef: { apiGroup: rbacGroup, kind: "Role", name: "reports-keep" },
+          subjects: [{ kind: "ServiceAccount", name: "reports", namespace: "payments" }],
+        },
+      ],
+      clusterRoleBindings: [],
+    });
+    const wider = await json(
+      await withToken(decisionRoute.POST, tokens.write, { path: `${base}/decision`, method: "POST", params, body: { decision: "shrink", apply: true, grants: grants(["delete"], "pods", "") } }),
+    );
+    expect(wider).toMatchObject({ status: 422, body: { error: { code: "unprocessable", message: expect.stringMatching(/^The shrink decision is recorded \(version 1\).*permissions it does not hold.*Retry with POST .*\/apply/) } } });
+    expect(await itemRow(items.reports)).toMatchObject({ status: "decided", decision: "shrink", version: 1 });
+    await expectUntouched("payments", "reports");
+
+    const applied = applyResultSchema.parse(
+      (await json(await withToken(applyRoute.POST, tokens.write, { path: `${base}/apply`, method: "POST", params, body: { grants: grants(["get", "list"], "deployments", "apps") } }))).body,
+    );
+    if (applied.status === "replanned") throw new Error("unexpected re-plan");
+    expect(applied).toMatchObject({ status: "applied", failure: null });
+    expect(applied.verification.every((check) => check.passed)).toBe(true);
+    expect(await subjectsOf("payments", "reports-edit")).toEqual(["alice"]);
+    expect(await subjectsOf("payments", "reports-keep")).toEqual(["reports"]);
+    expect(await mayGetSecrets("payments", "reports")).toBe(false);
+    expect((await itemRow(items.reports)).status).toBe("applied");
+  });
+
   it("a decision on a changed item is 409 with the decision that stands; omitting expectedVersion uses the current one", async () => {
     const params = { id: campaignId, itemId: items.ledger };
     const path = `/campaigns/${campaignId}/items/${items.ledger}/decision`;
@@ -496,7 +530,7 @@ describe("exports and the auditor", () => {
     expect(response.headers.get("content-disposition")).toMatch(/^attachment; filename="q4-payments-and-web-decisions-\d{4}-\d{2}-\d{2}\.csv"$/);
     expect(response.body).toBeInstanceOf(ReadableStream);
     const rows = parseCsv(await response.text());
-    expect(rows).toHaveLength(6);
+    expect(rows).toHaveLength(7);
     const checkout = rows.find((row) => row.identity === "checkout");
     expect(checkout).toMatchObject({ namespace: "payments", decision: "revoke", comment: "unused", status: "rolledBack" });
     expect(checkout?.csf.split("; ")).toEqual(expect.arrayContaining(["PR.AA-05", "GV.RR-02"]));
@@ -520,7 +554,7 @@ describe("exports and the auditor", () => {
     expect(inventory.status).toBe(200);
     expect(inventory.headers.get("content-disposition")).toMatch(/filename="inventory-sim-\d{4}-\d{2}-\d{2}\.csv"/);
     const identities = parseCsv(await inventory.text());
-    expect(identities.filter((row) => row.namespace === "payments").map((row) => row.identity).sort()).toEqual(["checkout", "default", "ledger", "refunds"]);
+    expect(identities.filter((row) => row.namespace === "payments").map((row) => row.identity).sort()).toEqual(["checkout", "default", "ledger", "refunds", "reports"]);
     expect(identities.every((row) => row.csf.includes("ID.AM-08"))).toBe(true);
 
     const findings = await withToken(findingsExportRoute.GET, tokens.read, { path: `/exports/findings.csv?cluster=${clusterId}` });
