@@ -126,7 +126,7 @@ export function ReassignItemForm({
         }}
       >
         <label htmlFor={`reassign-${itemId}`} className="sr-only">
-          Reviewer team
+          Reassign to
         </label>
         <select id={`reassign-${itemId}`} value={teamId} onChange={(e) => setTeamId(e.target.value)} className="rounded border border-slate-300 px-1 py-0.5 text-xs">
           {others.map((team) => (

@@ -145,7 +145,7 @@ export function NewCampaignForm({ clusters, teams }: { clusters: { id: string; n
       }}
     >
       <section className="space-y-4">
-        <Field id="campaign-name" label="Name" errors={errors.name}>
+        <Field id="campaign-name" label="Campaign name" errors={errors.name}>
           <input id="campaign-name" value={name} onChange={(e) => setName(e.target.value)} maxLength={200} placeholder="e.g. Q1 production access review" className={inputClass} aria-invalid={errors.name ? true : undefined} />
         </Field>
       </section>
@@ -233,7 +233,7 @@ export function NewCampaignForm({ clusters, teams }: { clusters: { id: string; n
                 <input type="radio" name="ends" checked={!byDeadline} onChange={() => setEnds("duration")} /> After a number of days
               </label>
               <div className="ml-6 mt-1 w-40">
-                <label htmlFor="campaign-duration" className="sr-only">Duration (days)</label>
+                <label htmlFor="campaign-duration" className="sr-only">Duration in days</label>
                 <input id="campaign-duration" type="number" min={1} max={365} value={duration} disabled={byDeadline} onChange={(e) => setDuration(e.target.value)} className={inputClass} aria-invalid={errors.durationDays ? true : undefined} />
                 <FieldError id="campaign-duration" errors={errors.durationDays} />
               </div>
@@ -243,7 +243,7 @@ export function NewCampaignForm({ clusters, teams }: { clusters: { id: string; n
                 <input type="radio" name="ends" checked={byDeadline} disabled={schedule !== "once"} onChange={() => setEnds("deadline")} /> On a date
               </label>
               <div className="ml-6 mt-1 w-48">
-                <label htmlFor="campaign-deadline" className="sr-only">Deadline</label>
+                <label htmlFor="campaign-deadline" className="sr-only">End date</label>
                 <input id="campaign-deadline" type="date" value={deadline} disabled={!byDeadline} onChange={(e) => setDeadline(e.target.value)} className={inputClass} aria-invalid={errors.deadline ? true : undefined} />
                 <FieldError id="campaign-deadline" errors={errors.deadline} />
               </div>

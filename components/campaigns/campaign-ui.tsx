@@ -66,7 +66,7 @@ export function ProgressBar({ decided, total, label }: { decided: number; total:
 
 /** The deadline, and "overdue" once it has passed with items still undecided in an active campaign. */
 export function Deadline({ deadline, status, pending, now }: { deadline: Date | null; status: CampaignStatus; pending: number; now: Date }) {
-  if (!deadline) return <span className="text-slate-500">set at launch</span>;
+  if (!deadline) return <span className="text-slate-500">{status === "draft" ? "set at launch" : "—"}</span>;
   const overdue = status === "active" && deadline < now && pending > 0;
   return (
     <span className="inline-flex flex-wrap items-center gap-1" title={formatDateTime(deadline)}>

@@ -12,7 +12,18 @@ type Params = Record<string, string | number | undefined>;
 const field = "rounded-md border border-slate-300 bg-white px-2 py-1.5 text-sm";
 
 /** The items table's filters as a GET form: a filtered view is a URL that can be shared. */
-export function ItemFilters({ basePath, query, teams }: { basePath: string; query: ItemTableQuery; teams: { id: string; name: string }[] }) {
+export function ItemFilters({
+  basePath,
+  query,
+  teams,
+  withoutTeam,
+}: {
+  basePath: string;
+  query: ItemTableQuery;
+  teams: { id: string; name: string }[];
+  /** Some items have no reviewer team (the security team's). */
+  withoutTeam: boolean;
+}) {
   return (
     <form role="search" aria-label="Filter items" action={basePath} className="mb-4 flex flex-wrap items-end gap-3">
       <input type="hidden" name="sort" value={query.sort} />
@@ -42,7 +53,7 @@ export function ItemFilters({ basePath, query, teams }: { basePath: string; quer
         Reviewer team
         <select name="team" defaultValue={query.team ?? ""} className={field}>
           <option value="">Any team</option>
-          <option value="none">The security team (no team)</option>
+          {withoutTeam ? <option value="none">The security team (no team)</option> : null}
           {teams.map((team) => (
             <option key={team.id} value={team.id}>
               {team.name}

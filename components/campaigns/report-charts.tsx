@@ -26,11 +26,11 @@ export function DecisionsChart({ data }: { data: CampaignReport["decisions"] }) 
 }
 
 export function CompletionChart({ data }: { data: CampaignReport["completion"] }) {
-  const last = data.at(-1);
+  const last = data.findLast((point) => point.decided !== null);
   return (
     <ChartFrame
       testId="completion-chart"
-      label={last ? `Completion: ${last.decided} of ${last.total} decided by ${last.day}, over ${data.length} days` : "Completion: not launched"}
+      label={last ? `Completion: ${last.decided} of ${last.total} decided by ${last.day}; the chart runs to ${data.at(-1)?.day}` : "Completion: not launched"}
     >
       <ComposedChart data={data} margin={{ left: 0, right: 8 }}>
         <CartesianGrid strokeDasharray="3 3" vertical={false} />

@@ -55,8 +55,11 @@ export interface CampaignReport {
   /** Undecided after the deadline (counted up to the close, if the campaign ended). */
   overdue: number;
   decisions: { decision: ReviewDecision | "undecided"; count: number }[];
-  /** One point per UTC day from the launch to today (or the end): decisions so far against all items. */
-  completion: { day: string; decided: number; total: number }[];
+  /**
+   * One point per UTC day from the launch to the deadline (or the close): decisions so far against all items;
+   * `decided` is null for the days still to come.
+   */
+  completion: { day: string; decided: number | null; total: number }[];
   overdueByTeam: { teamId: string | null; teamName: string | null; overdue: number }[];
 }
 
@@ -123,11 +126,14 @@ export async function campaignReport(
       const day = utcDay(row.day);
       perDay.set(day, (perDay.get(day) ?? 0) + Number(row.decided));
     }
+    // An open campaign's chart runs to its deadline, so the days left show; an ended one stops at its end.
+    const ended = campaign.closedAt ?? campaign.cancelledAt;
+    const last = ended ?? (campaign.deadline && campaign.deadline > now ? campaign.deadline : now);
     let decided = 0;
-    for (let t = Date.parse(utcDay(campaign.launchedAt)); t <= end.getTime(); t += DAY_MS) {
+    for (let t = Date.parse(utcDay(campaign.launchedAt)); t <= last.getTime(); t += DAY_MS) {
       const day = utcDay(new Date(t));
       decided += perDay.get(day) ?? 0;
-      report.completion.push({ day, decided, total: report.total });
+      report.completion.push({ day, decided: t <= end.getTime() ? decided : null, total: report.total });
     }
   }
   return report;

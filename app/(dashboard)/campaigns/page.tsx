@@ -94,8 +94,8 @@ export default async function CampaignsPage({ searchParams }: { searchParams: Pr
                           <CampaignStatusBadge status={campaign.status} />
                         </td>
                         <td className={td}>
-                          {campaign.status === "draft" ? (
-                            <span className="text-xs text-slate-500">items are created at launch</span>
+                          {!campaign.launchedAt ? (
+                            <span className="text-xs text-slate-500">{campaign.status === "draft" ? "items are created at launch" : "never launched"}</span>
                           ) : (
                             <ProgressBar decided={counts.total - counts.pending} total={counts.total} label={`Progress of ${campaign.name}`} />
                           )}

@@ -139,7 +139,7 @@ export default async function CampaignPage({ params, searchParams }: { params: P
         </Card>
         {campaign.status === "draft" ? null : (
           <Card title={<span data-testid="item-count">{total} {total === 1 ? "item" : "items"}{filtered ? " match" : ""}</span>} className="xl:col-span-3">
-            <ItemFilters basePath={basePath} query={query} teams={teamOptions} />
+            <ItemFilters basePath={basePath} query={query} teams={teamOptions} withoutTeam={progress.some((entry) => entry.teamId === null)} />
             {items.length ? (
               <>
                 <CampaignItemsTable rows={items} basePath={basePath} query={query} params={tableParams} reassign={teams} />
