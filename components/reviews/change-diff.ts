@@ -31,10 +31,10 @@ const MAX_MATCHED_LINES = 1500;
 
 function shown(object: ClusterObject | null): string[] {
   if (!object) return [];
-  const metadata = Object.fromEntries(
-    Object.entries(object.metadata).filter(([key]) => !SERVER_FIELDS.includes(key)),
-  );
-  return stringify({ ...object, metadata }, { sortMapEntries: false })
+  const { apiVersion, kind, metadata, ...rest } = object;
+  const kept = Object.fromEntries(Object.entries(metadata).filter(([key]) => !SERVER_FIELDS.includes(key)));
+  // In the order kubectl shows an object, whatever order the plan built it in.
+  return stringify({ apiVersion, kind, metadata: kept, ...rest })
     .trimEnd()
     .split("\n");
 }

@@ -174,7 +174,15 @@ const titles: Record<string, string> = {
 };
 
 /** One change set: its changes as diffs (with the dry run's answer, or whether each was applied), its checks or verification, and its failure. */
-export function ChangeSetPanel({ set, actions }: { set: ChangeSetView; actions?: ReactNode }) {
+export function ChangeSetPanel({
+  set,
+  actions,
+  collapsed = false,
+}: {
+  set: ChangeSetView;
+  actions?: ReactNode;
+  collapsed?: boolean;
+}) {
   const isRollback = set.rollbackOfId !== null;
   const planned = set.status === "planned";
   const appliedCount = set.applied.length;
@@ -186,6 +194,27 @@ export function ChangeSetPanel({ set, actions }: { set: ChangeSetView; actions?:
           .slice(appliedCount)
           .map((change) => ({ change, state: <Badge>not applied</Badge> })),
       ];
+  const details = (
+    <>
+      <div>
+        <h4 className="mb-1 text-xs font-semibold uppercase tracking-wide text-slate-500">
+          {planned
+            ? `Changes to apply (${changes.length})`
+            : `Changes: ${appliedCount} of ${set.plan.changes.length} applied`}
+        </h4>
+        {changes.length === 0 ? (
+          <p className="text-sm text-slate-600">No change to the cluster.</p>
+        ) : (
+          <ol className="space-y-2" data-testid="changes">
+            {changes.map(({ change, state }, index) => (
+              <ChangeBlock key={index} change={change} state={state} />
+            ))}
+          </ol>
+        )}
+      </div>
+      <Checks set={set} />
+    </>
+  );
   return (
     <section
       className="rounded-xl border border-slate-200 bg-white shadow-sm"
@@ -238,23 +267,14 @@ export function ChangeSetPanel({ set, actions }: { set: ChangeSetView; actions?:
             </ul>
           </div>
         ) : null}
-        <div>
-          <h4 className="mb-1 text-xs font-semibold uppercase tracking-wide text-slate-500">
-            {planned
-              ? `Changes to apply (${changes.length})`
-              : `Changes: ${appliedCount} of ${set.plan.changes.length} applied`}
-          </h4>
-          {changes.length === 0 ? (
-            <p className="text-sm text-slate-600">No change to the cluster.</p>
-          ) : (
-            <ol className="space-y-2" data-testid="changes">
-              {changes.map(({ change, state }, index) => (
-                <ChangeBlock key={index} change={change} state={state} />
-              ))}
-            </ol>
-          )}
-        </div>
-        <Checks set={set} />
+        {collapsed ? (
+          <details>
+            <summary className="cursor-pointer text-sm text-brand-700">Show its changes and checks</summary>
+            <div className="mt-3 space-y-4">{details}</div>
+          </details>
+        ) : (
+          details
+        )}
         {actions}
       </div>
     </section>

@@ -211,7 +211,7 @@ export function InboxTable({ rows, mayDecide, now }: { rows: InboxRow[]; mayDeci
                       {row.riskScore}
                     </span>
                   </td>
-                  <td className="py-2 pr-3 align-top" data-testid="recommendation">
+                  <td className="py-2 pr-3 align-top" data-testid="inbox-recommendation">
                     <Badge tone={decisionTone[row.recommendation]}>{row.recommendation}</Badge>
                     <span className="block text-xs text-slate-600">{row.recommendationReason}</span>
                   </td>

@@ -149,26 +149,6 @@ export default async function ReviewItemPage({ params }: { params: Promise<{ ite
           </Card>
         </div>
 
-        {mayDecide ? (
-          <DecisionPanel
-            title={
-              mode === "decide"
-                ? "Decide"
-                : preview
-                  ? "Preview again with other options"
-                  : "Carry the decision out"
-            }
-            itemId={item.id}
-            version={item.version}
-            mode={mode}
-            recorded={item.decision}
-            recommendation={item.recommendation}
-            critical={item.severity === "critical"}
-            isServiceAccount={evidence.identity.kind === "ServiceAccount"}
-            shrink={shrink}
-          />
-        ) : null}
-
         {preview ? (
           <div className="space-y-2">
             {replanned ? (
@@ -192,10 +172,33 @@ export default async function ReviewItemPage({ params }: { params: Promise<{ ite
           </div>
         ) : null}
 
+        {mayDecide ? (
+          <DecisionPanel
+            title={
+              mode === "decide"
+                ? "Decide"
+                : preview
+                  ? "Preview again with other options"
+                  : item.status === "failed"
+                    ? "Carry the decision out with other options"
+                    : "Carry the decision out"
+            }
+            collapsed={mode === "options" && (preview !== null || item.status === "failed")}
+            itemId={item.id}
+            version={item.version}
+            mode={mode}
+            recorded={item.decision}
+            recommendation={item.recommendation}
+            critical={item.severity === "critical"}
+            isServiceAccount={evidence.identity.kind === "ServiceAccount"}
+            shrink={shrink}
+          />
+        ) : null}
+
         {history.length > 0 ? (
           <div className="space-y-3">
             <h2 className="text-sm font-semibold text-slate-800">Carried out ({history.length})</h2>
-            {history.map((set) => {
+            {history.map((set, index) => {
               const isDecision = set.rollbackOfId === null;
               const retry =
                 mayDecide &&
@@ -215,6 +218,8 @@ export default async function ReviewItemPage({ params }: { params: Promise<{ ite
                 <ChangeSetPanel
                   key={set.id}
                   set={set}
+                  // The latest, and any that can still be acted on, open; older ones folded.
+                  collapsed={index > 0 && !retry && !rollback}
                   actions={
                     retry || rollback ? (
                       <>
