@@ -67,7 +67,7 @@ export async function rollbackChangeSet(db: PrismaClient, who: CampaignActor, ch
   let changeSet: { id: string; clusterId: string };
   let prior: AppliedChange[] = [];
   if (existing) {
-    const resumed = await db.clusterChangeSet.updateMany({ where: { id: existing.id, status: "failed" }, data: { status: "applying" } });
+    const resumed = await db.clusterChangeSet.updateMany({ where: { id: existing.id, status: "failed" }, data: { status: "applying", startedAt: new Date() } });
     if (resumed.count !== 1) throw new RemediationStateError(`This change set is already rolled back (${existing.status}).`);
     changeSet = { id: existing.id, clusterId: original.clusterId };
     prior = existing.applied as unknown as AppliedChange[];
@@ -80,6 +80,7 @@ export async function rollbackChangeSet(db: PrismaClient, who: CampaignActor, ch
           rollbackOfId: original.id,
           decision: original.decision,
           status: "applying",
+          startedAt: new Date(),
           plan: asInputJson({ identity, plan: { decision: plan.decision, changes: rollback.changes, checks, notes: rollback.irreversible }, irreversible: rollback.irreversible }),
           createdByLabel: actor.label,
         },
