@@ -117,7 +117,7 @@ export function ReassignItemForm({
   if (others.length === 0) return null;
   return (
     <details className="text-xs">
-      <summary className="cursor-pointer text-brand-700 hover:underline">Reassign</summary>
+      <summary className="cursor-pointer text-brand-700 hover:underline">Change reviewer</summary>
       <form
         className="mt-1 flex items-center gap-1"
         onSubmit={(event) => {

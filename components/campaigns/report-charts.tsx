@@ -39,7 +39,8 @@ export function CompletionChart({ data }: { data: CampaignReport["completion"] }
         <Tooltip />
         <Legend height={24} />
         <Area type="stepAfter" dataKey="decided" name="Decided (cumulative)" stroke="#3b6cf6" fill="#3b6cf6" fillOpacity={0.2} isAnimationActive={false} />
-        <Line type="stepAfter" dataKey="total" name="Items" stroke="#64748b" strokeDasharray="4 4" dot={false} isAnimationActive={false} />
+        {/* A one-day campaign has no line to draw: its points show as dots. */}
+        <Line type="stepAfter" dataKey="total" name="Items" stroke="#64748b" strokeDasharray="4 4" dot={data.length === 1} isAnimationActive={false} />
       </ComposedChart>
     </ChartFrame>
   );

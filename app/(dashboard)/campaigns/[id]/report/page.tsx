@@ -26,6 +26,13 @@ export default async function CampaignReportPage({ params }: { params: Promise<{
   const report = await campaignReport(db, who, campaign, now);
   const percent = report.total === 0 ? 0 : Math.round((report.decided / report.total) * 100);
   const mayExport = can(user.role, "campaigns:export") && campaign.status !== "draft";
+  const ended = campaign.closedAt ?? campaign.cancelledAt;
+  const noOverdue =
+    campaign.deadline && campaign.deadline < (ended ?? now)
+      ? "Nothing was left undecided after the deadline."
+      : ended
+        ? "The campaign ended before its deadline: nothing was overdue."
+        : "The deadline has not passed: nothing is overdue yet.";
 
   return (
     <>
@@ -78,9 +85,7 @@ export default async function CampaignReportPage({ params }: { params: Promise<{
                 <OverdueByTeamChart data={report.overdueByTeam} />
               ) : (
                 <p className="text-sm text-slate-600" data-testid="no-overdue">
-                  {campaign.deadline && campaign.deadline < (campaign.closedAt ?? campaign.cancelledAt ?? now)
-                    ? "Nothing was left undecided after the deadline."
-                    : "The deadline has not passed: nothing is overdue yet."}
+                  {noOverdue}
                 </p>
               )}
             </Card>
