@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { ClusterObject } from "@/lib/remediation/plan";
-import { changeDiff, lineDiff } from "./change-diff";
+import { changeDiff, foldUnchanged, lineDiff } from "./change-diff";
 
 const binding: ClusterObject = {
   apiVersion: "rbac.authorization.k8s.io/v1",
@@ -12,10 +12,17 @@ const binding: ClusterObject = {
     { kind: "User", name: "alice" },
   ],
 };
-const changed = (lines: ReturnType<typeof lineDiff>) =>
-  lines
-    .filter((line) => line.type !== "same")
-    .map((line) => `${line.type === "added" ? "+" : "-"}${line.text.trim()}`);
+type Lines = ReturnType<typeof changeDiff>["lines"];
+const changed = (lines: Lines) =>
+  lines.flatMap((line) =>
+    line.type === "added"
+      ? [`+${line.text.trim()}`]
+      : line.type === "removed"
+        ? [`-${line.text.trim()}`]
+        : [],
+  );
+const texts = (lines: Lines) =>
+  lines.map((line) => (line.type === "folded" ? `… ${line.count} unchanged` : line.text));
 
 describe("lineDiff", () => {
   it("keeps common lines in order and marks the rest", () => {
@@ -26,6 +33,32 @@ describe("lineDiff", () => {
       { type: "added", text: "x" },
       { type: "same", text: "d" },
     ]);
+  });
+});
+
+describe("foldUnchanged", () => {
+  it("keeps the lines around each change and folds the rest, counting them", () => {
+    const same = (text: string) => ({ type: "same" as const, text });
+    const lines = [
+      ...["a", "b", "c", "d", "e"].map(same),
+      { type: "removed" as const, text: "x" },
+      ...["f", "g", "h", "i", "j"].map(same),
+    ];
+    expect(foldUnchanged(lines, 2)).toEqual([
+      { type: "folded", count: 3 },
+      same("d"),
+      same("e"),
+      { type: "removed", text: "x" },
+      same("f"),
+      same("g"),
+      { type: "folded", count: 3 },
+    ]);
+    expect(
+      foldUnchanged(
+        lines.filter((line) => line.type === "same"),
+        2,
+      ),
+    ).toEqual([{ type: "folded", count: 10 }]);
   });
 });
 
@@ -45,10 +78,21 @@ describe("changeDiff", () => {
       reason: "remove the subject",
     });
     expect(changed(diff.lines)).toEqual(["-- kind: ServiceAccount", "-name: deployer", "-namespace: ci"]);
-    expect(
-      diff.lines.some((line) => line.text.includes("resourceVersion") || line.text.includes("uid")),
-    ).toBe(false);
-    expect(diff.lines.some((line) => line.type === "same" && line.text.includes("name: alice"))).toBe(true);
+    expect(texts(diff.lines).some((text) => text.includes("resourceVersion") || text.includes("uid"))).toBe(
+      false,
+    );
+    // The unchanged head of the object is folded; the kept subject reads next to the removed one.
+    expect(texts(diff.lines)).toEqual([
+      "… 7 unchanged",
+      "  kind: ClusterRole",
+      "  name: edit",
+      "subjects:",
+      "  - kind: ServiceAccount",
+      "    name: deployer",
+      "    namespace: ci",
+      "  - kind: User",
+      "    name: alice",
+    ]);
   });
 
   it("shows a created object as added and a deleted one as removed, whole", () => {
@@ -59,7 +103,7 @@ describe("changeDiff", () => {
     ).toBe(true);
     const deleted = changeDiff({ op: "delete", before: binding, reason: "no other subject" });
     expect(deleted.lines.every((line) => line.type === "removed")).toBe(true);
-    expect(deleted.lines.map((line) => line.text)).toContain("kind: RoleBinding");
+    expect(texts(deleted.lines)).toContain("kind: RoleBinding");
   });
 
   it("applies a merge patch to show what it changes (an added annotation)", () => {

@@ -9,13 +9,19 @@ export interface DiffLine {
   text: string;
 }
 
+/** Unchanged lines folded away, as `diff -U` does. */
+export interface FoldedLines {
+  type: "folded";
+  count: number;
+}
+
 export interface ChangeDiff {
   op: ClusterChange["op"];
   kind: string;
   namespace: string;
   name: string;
   reason: string;
-  lines: DiffLine[];
+  lines: (DiffLine | FoldedLines)[];
 }
 
 const SERVER_FIELDS = [
@@ -26,6 +32,8 @@ const SERVER_FIELDS = [
   "generation",
   "selfLink",
 ];
+/** Unchanged lines kept around each change, so the change reads in its place. */
+const CONTEXT_LINES = 3;
 /** Beyond this many lines a side, the diff shows both sides whole instead of matching lines (quadratic). */
 const MAX_MATCHED_LINES = 1500;
 
@@ -86,6 +94,26 @@ export function lineDiff(before: readonly string[], after: readonly string[]): D
   return lines;
 }
 
+/** Keeps `context` unchanged lines around each change and folds the rest, so a change is never scrolled out of sight. */
+export function foldUnchanged(
+  lines: readonly DiffLine[],
+  context = CONTEXT_LINES,
+): (DiffLine | FoldedLines)[] {
+  const near = lines.map(() => false);
+  lines.forEach((line, index) => {
+    if (line.type === "same") return;
+    for (let at = Math.max(0, index - context); at <= Math.min(lines.length - 1, index + context); at++)
+      near[at] = true;
+  });
+  const result: (DiffLine | FoldedLines)[] = [];
+  for (const [index, line] of lines.entries()) {
+    if (near[index]) result.push(line);
+    else if (result.at(-1)?.type === "folded") (result.at(-1) as FoldedLines).count++;
+    else result.push({ type: "folded", count: 1 });
+  }
+  return result;
+}
+
 export function changeDiff(change: ClusterChange): ChangeDiff {
   const object = change.op === "create" ? change.after : change.before;
   const after =
@@ -101,6 +129,6 @@ export function changeDiff(change: ClusterChange): ChangeDiff {
     namespace: object.metadata.namespace ?? "",
     name: object.metadata.name,
     reason: change.reason,
-    lines: lineDiff(shown(before), shown(after)),
+    lines: foldUnchanged(lineDiff(shown(before), shown(after))),
   };
 }

@@ -49,11 +49,6 @@ export function ApplyButton({ changeSetId, changes }: { changeSetId: string; cha
           {apply.error.message}
         </p>
       ) : null}
-      {apply.data?.status === "replanned" ? (
-        <p role="status" className="text-sm text-amber-800">
-          The cluster changed since this preview: nothing was applied. Review the new preview and apply it.
-        </p>
-      ) : null}
     </div>
   );
 }

@@ -60,16 +60,22 @@ function ChangeBlock({ change, state }: { change: ClusterChange; state: ReactNod
         className="max-h-80 overflow-auto bg-slate-900 py-2 text-xs leading-relaxed"
         aria-label={`${diff.kind} ${diff.name}: before → after`}
       >
-        {diff.lines.map((line, index) => (
-          <div
-            key={index}
-            data-line={line.type}
-            className={`px-3 ${line.type === "added" ? "bg-emerald-900/60 text-emerald-100" : line.type === "removed" ? "bg-red-900/60 text-red-100" : "text-slate-300"}`}
-          >
-            {line.type === "added" ? "+ " : line.type === "removed" ? "- " : "  "}
-            {line.text}
-          </div>
-        ))}
+        {diff.lines.map((line, index) =>
+          line.type === "folded" ? (
+            <div key={index} data-line="folded" className="px-3 text-slate-500">
+              ⋯ {line.count} unchanged {line.count === 1 ? "line" : "lines"}
+            </div>
+          ) : (
+            <div
+              key={index}
+              data-line={line.type}
+              className={`px-3 ${line.type === "added" ? "bg-emerald-900/60 text-emerald-100" : line.type === "removed" ? "bg-red-900/60 text-red-100" : "text-slate-300"}`}
+            >
+              {line.type === "added" ? "+ " : line.type === "removed" ? "- " : "  "}
+              {line.text}
+            </div>
+          ),
+        )}
       </pre>
     </li>
   );

@@ -143,7 +143,6 @@ export function DecisionPanel({
 
   const form = (
     <form onSubmit={onSubmit} className="space-y-4" data-testid="decision-form" aria-label="Decide">
-      {conflictBox}
       {mode === "decide" ? (
         <fieldset>
           <legend className="mb-2 text-sm font-medium text-slate-800">Decision</legend>
@@ -301,11 +300,13 @@ export function DecisionPanel({
     </form>
   );
 
-  // The panel stays in place whatever the mode, so a conflict it showed survives the refresh that closes the form.
+  // The panel stays in place whatever the mode, so a conflict it showed survives the refresh that closes or folds
+  // the form: it is shown outside the form.
   if (mode === "closed") return conflictBox;
 
   return (
     <Card title={title}>
+      {conflictBox ? <div className="mb-4">{conflictBox}</div> : null}
       {collapsed ? (
         <details>
           <summary className="cursor-pointer text-sm text-brand-700">

@@ -165,7 +165,11 @@ export default async function ReviewItemPage({ params }: { params: Promise<{ ite
               set={preview}
               actions={
                 mayDecide ? (
-                  <ApplyButton changeSetId={preview.id} changes={preview.plan.changes.length} />
+                  <ApplyButton
+                    key={preview.id}
+                    changeSetId={preview.id}
+                    changes={preview.plan.changes.length}
+                  />
                 ) : undefined
               }
             />
@@ -218,8 +222,8 @@ export default async function ReviewItemPage({ params }: { params: Promise<{ ite
                 <ChangeSetPanel
                   key={set.id}
                   set={set}
-                  // The latest, and any that can still be acted on, open; older ones folded.
-                  collapsed={index > 0 && !retry && !rollback}
+                  // The latest, and any that can still be acted on, open; older and superseded ones folded.
+                  collapsed={(index > 0 || set.failure?.reason === "replanned") && !retry && !rollback}
                   actions={
                     retry || rollback ? (
                       <>
