@@ -40,7 +40,7 @@ export function CompletionChart({ data }: { data: CampaignReport["completion"] }
         <Legend height={24} />
         <Area type="stepAfter" dataKey="decided" name="Decided (cumulative)" stroke="#3b6cf6" fill="#3b6cf6" fillOpacity={0.2} isAnimationActive={false} />
         {/* A one-day campaign has no line to draw: its points show as dots. */}
-        <Line type="stepAfter" dataKey="total" name="Items" stroke="#64748b" strokeDasharray="4 4" dot={data.length === 1} isAnimationActive={false} />
+        <Line type="stepAfter" dataKey="total" name="Items" stroke="#64748b" strokeDasharray="4 4" dot={data.length === 1 ? { strokeDasharray: "0", r: 3, fill: "#64748b" } : false} isAnimationActive={false} />
       </ComposedChart>
     </ChartFrame>
   );
