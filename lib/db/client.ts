@@ -1,10 +1,26 @@
 // The app's Prisma client: the generated client (no native engine) on node-postgres via
 // @prisma/adapter-pg. No "server-only" import: CLI scripts and tests use it too.
 import { PrismaPg } from "@prisma/adapter-pg";
+import pg from "pg";
 import { PrismaClient } from "./generated/prisma/client";
 
+const pools = new WeakMap<PrismaClient, pg.Pool>();
+
 export function createPrismaClient(databaseUrl: string): PrismaClient {
-  return new PrismaClient({ adapter: new PrismaPg({ connectionString: databaseUrl }) });
+  const pool = new pg.Pool({ connectionString: databaseUrl });
+  const client = new PrismaClient({ adapter: new PrismaPg(pool, { disposeExternalPool: true }) });
+  pools.set(client, pool);
+  return client;
+}
+
+/**
+ * The node-postgres pool under a client, for bulk statements only (audit ingestion): Prisma passes raw-query
+ * parameters through JSON twice, which costs more than the statement for multi-megabyte arrays.
+ */
+export function sqlPoolOf(client: PrismaClient): pg.Pool {
+  const pool = pools.get(client);
+  if (!pool) throw new Error("this Prisma client was not made by createPrismaClient");
+  return pool;
 }
 
 // Next's dev server re-evaluates modules on every change; keeping the client on globalThis stops
@@ -17,7 +33,8 @@ export function getPrisma(): PrismaClient {
   const existing = process.env.NODE_ENV === "production" ? productionClient : globalForPrisma.keywardPrisma;
   if (existing) return existing;
   const databaseUrl = process.env.DATABASE_URL;
-  if (!databaseUrl) throw new Error("DATABASE_URL is not set: start through `npm run demo` or set it to a PostgreSQL URL");
+  if (!databaseUrl)
+    throw new Error("DATABASE_URL is not set: start through `npm run demo` or set it to a PostgreSQL URL");
   const client = createPrismaClient(databaseUrl);
   if (process.env.NODE_ENV === "production") productionClient = client;
   else globalForPrisma.keywardPrisma = client;

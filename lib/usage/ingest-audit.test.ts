@@ -8,8 +8,11 @@ import {
   upsertRows,
 } from "@/lib/sync/snapshot-writer";
 import { ingestAuditRecords } from "./ingest-audit";
+import { mergeAbandonedUsage } from "./merge-staged";
 import { recordsFromJsonLines, type AuditRecord } from "./read-records";
 import { pruneUsage } from "./retention";
+import { sqlPoolOf } from "@/lib/db";
+import { inTransaction, stageUsage } from "./write-usage";
 
 const db = setupTestDatabase();
 const CERT_SHA = "ab".repeat(32);
@@ -256,11 +259,11 @@ describe("ingestAuditRecords", () => {
   });
 
   it("a chunk whose transaction fails: earlier chunks stay committed, the batch fails with their counts only", async () => {
-    // A real database failure in the second chunk's rollup write.
+    // A real database failure in the second chunk's transaction (where its usage is staged).
     await db.prisma.$executeRawUnsafe(`CREATE FUNCTION refuse_boom() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN IF NEW."verb" = 'boom' THEN RAISE EXCEPTION 'disk full (simulated)'; END IF; RETURN NEW; END $$`);
+BEGIN IF NEW."payload" LIKE '%"verb":"boom"%' THEN RAISE EXCEPTION 'disk full (simulated)'; END IF; RETURN NEW; END $$`);
     await db.prisma.$executeRawUnsafe(
-      `CREATE TRIGGER refuse_boom BEFORE INSERT ON "UsageRollup" FOR EACH ROW EXECUTE FUNCTION refuse_boom()`,
+      `CREATE TRIGGER refuse_boom BEFORE INSERT ON "UsageStaged" FOR EACH ROW EXECUTE FUNCTION refuse_boom()`,
     );
     const log = [
       event({ id: "crash-1", verb: "delete" }),
@@ -281,7 +284,8 @@ BEGIN IF NEW."verb" = 'boom' THEN RAISE EXCEPTION 'disk full (simulated)'; END I
     });
     expect(deletes.count).toBe(2);
 
-    await db.prisma.$executeRawUnsafe(`DROP TRIGGER refuse_boom ON "UsageRollup"`);
+    await db.prisma.$executeRawUnsafe(`DROP TRIGGER refuse_boom ON "UsageStaged"`);
+    expect(await db.prisma.usageStaged.count()).toBe(0);
     // Nothing of the failed chunk was kept: uploading the file again counts exactly what was not committed.
     expect(await ingest(log, 2)).toMatchObject({ accepted: 2, duplicates: 2, rejected: 1 });
   });
@@ -438,5 +442,223 @@ BEGIN IF NEW."verb" = 'boom' THEN RAISE EXCEPTION 'disk full (simulated)'; END I
     expect(pruned).toEqual({ rollups: 1, seenEvents: 1 });
     expect(await db.prisma.usageRollup.count({ where: { clusterId, verb: "escalate" } })).toBe(0);
     expect(await db.prisma.usageRollup.count({ where: { clusterId } })).toBe(before);
+  });
+});
+
+describe("staged usage", () => {
+  const newCluster = async (name: string) =>
+    (
+      await db.prisma.cluster.create({
+        data: { name, apiServerUrl: `https://${name}.invalid` },
+        select: { id: true },
+      })
+    ).id;
+  const ingestInto = (
+    cluster: string,
+    lines: string[],
+    options: { chunkSize?: number; bufferedRollups?: number },
+  ) =>
+    ingestAuditRecords(
+      db.prisma,
+      { clusterId: cluster, source: "upload", fileName: "audit.log", actorLabel: "test" },
+      recordsFromJsonLines([lines.join("\n")]),
+      options,
+    );
+  /** Everything ingestion writes for a cluster, by username rather than generated ids. */
+  const usageOf = async (cluster: string) => {
+    const rollups = await db.prisma.usageRollup.findMany({
+      where: { clusterId: cluster },
+      include: { identity: { select: { username: true } } },
+    });
+    const credentials = await db.prisma.credentialUsage.findMany({
+      where: { clusterId: cluster },
+      include: { identity: { select: { username: true } } },
+    });
+    const identities = await db.prisma.identity.findMany({
+      where: { clusterId: cluster },
+      select: { username: true, kind: true, lastUsedAt: true },
+    });
+    const { usageObservedSince } = await db.prisma.cluster.findUniqueOrThrow({ where: { id: cluster } });
+    const strip = <T extends { identity: { username: string }; clusterId: string; identityId: string }>({
+      identity,
+      clusterId: _cluster,
+      identityId: _identity,
+      ...row
+    }: T) => ({ username: identity.username, ...row });
+    const byJson = (a: unknown, b: unknown) => (JSON.stringify(a) < JSON.stringify(b) ? -1 : 1);
+    return {
+      rollups: rollups.map(({ id: _id, ...row }) => strip(row)).sort(byJson),
+      credentials: credentials.map(strip).sort(byJson),
+      identities: identities.sort(byJson),
+      usageObservedSince,
+    };
+  };
+
+  /** Several identities, more names and agents than the caps, impersonation and stages split across chunks. */
+  function busyLog(): string[] {
+    const lines: string[] = [];
+    for (let i = 0; i < 40; i++) {
+      lines.push(
+        event({
+          id: `busy-${i}`,
+          username: `system:serviceaccount:apps:worker-${i % 3}`,
+          verb: ["get", "list", "update"][i % 3],
+          name: i % 3 === 1 ? "" : `cm-${i}`,
+          resource: "configmaps",
+          agent: `agent/${i % 13}`,
+          ip: `10.1.0.${i % 12}`,
+          at: i * 7_200 + (i % 5),
+          code: i % 7 === 0 ? 403 : undefined,
+          credential: `JTI=jti-worker-${i % 3}`,
+          impersonate: i % 11 === 0 ? "system:serviceaccount:apps:target" : undefined,
+        }),
+      );
+      // The RequestReceived stage of every fourth request arrives a few lines later (often in the next chunk).
+      if (i % 4 === 3)
+        lines.push(
+          event({
+            id: `busy-${i - 2}`,
+            stage: "RequestReceived",
+            username: `system:serviceaccount:apps:worker-${(i - 2) % 3}`,
+            at: (i - 2) * 7_200,
+          }),
+        );
+    }
+    // One rollup row with more names and agents than it keeps, spread over many chunks.
+    for (let j = 0; j < 30; j++)
+      lines.push(
+        event({
+          id: `burst-${j}`,
+          username: "system:serviceaccount:apps:worker-0",
+          name: `secret-${j}`,
+          agent: `burst/${j}`,
+          ip: `10.2.0.${j}`,
+          at: j,
+        }),
+      );
+    return lines;
+  }
+
+  it("chunks summed up in memory and flushed often write exactly what one transaction writes", async () => {
+    const log = busyLog();
+    const whole = await newCluster("usage-whole");
+    const once = await ingestInto(whole, log, { chunkSize: 1_000 });
+    expect(once.accepted).toBe(70);
+    const expected = await usageOf(whole);
+    expect(expected.rollups.length).toBeGreaterThan(10);
+    expect(expected.rollups.some((row) => !row.resourceNamesComplete)).toBe(true);
+    // Merged in memory only (one flush at the end), and merged mostly by the database (a flush per chunk).
+    for (const bufferedRollups of [10_000, 2]) {
+      const staged = await newCluster(`usage-staged-${bufferedRollups}`);
+      const outcome = await ingestInto(staged, log, { chunkSize: 3, bufferedRollups });
+      expect(outcome).toMatchObject({
+        accepted: once.accepted,
+        duplicates: once.duplicates,
+        rejected: once.rejected,
+      });
+      expect(await usageOf(staged)).toEqual(expected);
+      expect(await db.prisma.usageStaged.count({ where: { clusterId: staged } })).toBe(0);
+    }
+  });
+
+  it("a merge that fails leaves the committed chunks staged; recovery merges them exactly once", async () => {
+    const cluster = await newCluster("usage-recovery");
+    await db.prisma.$executeRawUnsafe(`CREATE FUNCTION refuse_merge() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN IF NEW."verb" = 'patch' THEN RAISE EXCEPTION 'disk full at merge (simulated)'; END IF; RETURN NEW; END $$`);
+    await db.prisma.$executeRawUnsafe(
+      `CREATE TRIGGER refuse_merge BEFORE INSERT ON "UsageRollup" FOR EACH ROW EXECUTE FUNCTION refuse_merge()`,
+    );
+    const log = ["get", "get", "patch", "list", "get", "list"].map((verb, i) =>
+      event({ id: `merge-${i}`, verb, at: i }),
+    );
+    await expect(ingestInto(cluster, log, { chunkSize: 2 })).rejects.toThrow(/disk full at merge/);
+    const batch = await db.prisma.auditIngestBatch.findFirstOrThrow({ where: { clusterId: cluster } });
+    // Every chunk was committed (so counted), and none of it is lost: it waits, staged.
+    expect(batch).toMatchObject({ status: "failed", accepted: 6 });
+    expect(await db.prisma.usageStaged.count({ where: { batchId: batch.id } })).toBe(3);
+    expect(await db.prisma.usageRollup.count({ where: { clusterId: cluster } })).toBe(0);
+
+    await db.prisma.$executeRawUnsafe(`DROP TRIGGER refuse_merge ON "UsageRollup"`);
+    const merged = await Promise.all([
+      mergeAbandonedUsage(db.prisma, { clusterId: cluster }),
+      mergeAbandonedUsage(db.prisma, { clusterId: cluster }),
+    ]);
+    expect(merged[0] + merged[1]).toBe(3);
+    const counts = await db.prisma.usageRollup.findMany({
+      where: { clusterId: cluster },
+      select: { verb: true, count: true },
+    });
+    expect(Object.fromEntries(counts.map((row) => [row.verb, row.count]))).toEqual({
+      get: 3,
+      patch: 1,
+      list: 2,
+    });
+    expect(await db.prisma.usageStaged.count({ where: { clusterId: cluster } })).toBe(0);
+    // The events were counted once: uploading the log again adds nothing.
+    expect(await ingestInto(cluster, log, { chunkSize: 2 })).toMatchObject({ accepted: 0, duplicates: 6 });
+    expect(
+      await db.prisma.usageRollup.aggregate({ where: { clusterId: cluster }, _sum: { count: true } }),
+    ).toEqual({
+      _sum: { count: 6 },
+    });
+  });
+
+  it("recovery leaves a live ingestion's chunks alone, and takes those of one silent for too long", async () => {
+    const cluster = await newCluster("usage-silent");
+    const identity = await db.prisma.identity.create({
+      data: {
+        clusterId: cluster,
+        kind: "ServiceAccount",
+        namespace: "ci",
+        name: "bot",
+        username: "system:serviceaccount:ci:bot",
+      },
+    });
+    const batch = await db.prisma.auditIngestBatch.create({
+      data: { clusterId: cluster, source: "upload", actorLabel: "test" },
+    });
+    const at = "2026-11-30T10:00:00.000Z";
+    const stage = (writes: Parameters<typeof stageUsage>[2]) =>
+      inTransaction(sqlPoolOf(db.prisma), (tx) =>
+        stageUsage(tx, { batchId: batch.id, seq: 1, clusterId: cluster }, writes),
+      );
+    await stage({
+      rollups: [
+        {
+          identityId: identity.id,
+          day: "2026-11-30",
+          verb: "get",
+          apiGroup: "",
+          resource: "pods",
+          subresource: "",
+          namespace: "ci",
+          path: "",
+          count: 4,
+          deniedCount: 0,
+          firstSeenAt: at,
+          lastSeenAt: at,
+          userAgents: ["bot/1"],
+          sourceIps: [],
+          resourceNames: [],
+          resourceNamesComplete: false,
+        },
+      ],
+      credentials: [],
+      lastUsed: { [identity.id]: at },
+      earliest: at,
+    });
+    expect(await mergeAbandonedUsage(db.prisma, { clusterId: cluster })).toBe(0);
+    const later = new Date(Date.now() + 31 * 60_000);
+    expect(await mergeAbandonedUsage(db.prisma, { clusterId: cluster, now: later })).toBe(1);
+    expect(await db.prisma.usageRollup.findFirstOrThrow({ where: { clusterId: cluster } })).toMatchObject({
+      count: 4,
+    });
+    expect(await db.prisma.identity.findUniqueOrThrow({ where: { id: identity.id } })).toMatchObject({
+      lastUsedAt: new Date(at),
+    });
+    expect(await db.prisma.auditIngestBatch.findUniqueOrThrow({ where: { id: batch.id } })).toMatchObject({
+      status: "failed",
+      error: expect.stringMatching(/Interrupted/),
+    });
   });
 });

@@ -1,24 +1,33 @@
 // Audit records in, usage rollups out. Records are validated one by one (a bad one costs only itself) and
-// committed chunk by chunk: each chunk is one transaction holding its seen audit IDs, rollups, credential use,
-// last-used times, discovered identities and the batch's counters, so whatever a batch reports is committed and
-// a crash loses only the chunk in flight. While a chunk commits, the next one is being parsed.
-import type { PrismaClient } from "@/lib/db";
+// committed chunk by chunk: each chunk is one transaction holding its seen audit IDs, discovered identities, the
+// batch's counters and its usage (rollups, credential use, last-used times), so whatever a batch reports is
+// committed and a crash loses only the chunk in flight. While a chunk commits, the next one is being parsed.
+//
+// A chunk's usage is staged (one row) rather than upserted row by row: consecutive chunks mostly add to the same
+// rollup rows, so they are summed up in memory and written once per flush, in the transaction that deletes their
+// staged rows. A batch of one chunk (a webhook call) writes its rollups directly. After a crash, recovery merges
+// what is still staged (merge-staged.ts).
+import { sqlPoolOf, type PrismaClient } from "@/lib/db";
 import { parseAuditEvent } from "./parse-event";
 import type { AuditRecord } from "./read-records";
 import type { IngestOutcome, RejectedLine, UsageEvent } from "./types";
+import { mergeAbandonedUsage, mergeStagedBatch } from "./merge-staged";
+import { UsageBuffer } from "./usage-buffer";
 import {
-  extendObservedSince,
+  claimStaged,
+  countIntoBatch,
+  inTransaction,
   lockClusterUsage,
   markSeen,
   MAX_AGENTS_OR_IPS,
   MAX_RESOURCE_NAMES,
-  raiseIdentityLastUsed,
   resolveIdentities,
-  upsertCredentialUsage,
-  upsertRollups,
+  stageUsage,
+  writeUsage,
   type CredentialUsageRow,
   type RollupRow,
   type SeenKeys,
+  type UsageWrites,
 } from "./write-usage";
 
 export interface IngestTarget {
@@ -31,6 +40,8 @@ export interface IngestTarget {
 export interface IngestOptions {
   /** Records per transaction (default 20,000). */
   chunkSize?: number;
+  /** Rollup rows summed up in memory before they are written (default 100,000): bounds memory, not durability. */
+  bufferedRollups?: number;
   /** Called after each committed chunk with the totals so far. */
   onProgress?: (outcome: IngestOutcome) => void;
   /** Queue a re-analysis of the cluster when events were accepted (default true). */
@@ -38,6 +49,7 @@ export interface IngestOptions {
 }
 
 export const DEFAULT_CHUNK_SIZE = 20_000;
+export const DEFAULT_BUFFERED_ROLLUPS = 100_000;
 const MAX_SAMPLE_REASONS = 20;
 const DAY_MS = 86_400_000;
 /** Deadlocks with a concurrent sync (which writes the same Identity and Credential rows) are retried. */
@@ -179,7 +191,7 @@ function summarize(events: readonly UsageEvent[], skip?: ReadonlySet<number>): U
 }
 
 /** The rows to write, with identity ids for usernames. */
-function withIdentities(summary: UsageSummary, ids: ReadonlyMap<string, string>) {
+function withIdentities(summary: UsageSummary, ids: ReadonlyMap<string, string>): UsageWrites {
   const times = ({ first, last }: Timed) => ({
     firstSeenAt: new Date(first).toISOString(),
     lastSeenAt: new Date(last).toISOString(),
@@ -195,7 +207,10 @@ function withIdentities(summary: UsageSummary, ids: ReadonlyMap<string, string>)
       identityId: ids.get(username)!,
       ...times({ first, last }),
     })),
-    lastUsed: new Map([...summary.lastUsed].map(([username, at]) => [ids.get(username)!, new Date(at)])),
+    lastUsed: Object.fromEntries(
+      [...summary.lastUsed].map(([username, at]) => [ids.get(username)!, new Date(at).toISOString()]),
+    ),
+    earliest: Number.isFinite(summary.earliest) ? new Date(summary.earliest).toISOString() : null,
   };
 }
 
@@ -263,6 +278,18 @@ const sqlState = (error: unknown): string | undefined => {
   return undefined;
 };
 
+/** Runs a transaction again after a deadlock with a concurrent sync (which writes the same rows). */
+async function retried<T>(transaction: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await transaction();
+    } catch (error) {
+      const state = sqlState(error);
+      if (attempt >= MAX_ATTEMPTS || !state || !RETRIED_SQLSTATES.includes(state)) throw error;
+    }
+  }
+}
+
 /**
  * Ingests audit records into the cluster's usage as one AuditIngestBatch (running → completed, or failed with
  * the counts of the chunks committed before the failure). Throws on a database or input error after marking
@@ -289,64 +316,77 @@ export async function ingestAuditRecords(
   };
   // Usernames resolved by committed chunks; a rolled-back chunk's discoveries are not kept.
   const identityIds = new Map<string, string>();
+  // Committed chunks' usage not yet in the rollups: staged in the database (durable) and summed up here.
+  const buffer = new UsageBuffer();
+  const bufferedRollups = Math.max(1, options.bufferedRollups ?? DEFAULT_BUFFERED_ROLLUPS);
+  let staged = 0;
 
-  const commitOnce = async (chunk: Chunk, closed: ReturnType<Chunk["close"]>) => {
-    const now = new Date();
-    return db.$transaction(
-      async (tx) => {
+  /**
+   * One chunk in one transaction: its seen keys, discovered identities and counters, and its usage either
+   * staged (more chunks to come) or written straight into the rollups (nothing staged to merge it with).
+   */
+  const pool = sqlPoolOf(db);
+  const commitOnce = async (chunk: Chunk, closed: ReturnType<Chunk["close"]>, stageAs: number | null) =>
+    inTransaction(pool, async (tx) => {
+      await lockClusterUsage(tx, clusterId);
+      const seenBefore = await markSeen(tx, clusterId, closed.keys);
+      // Counted before (another stage, a redelivery, a re-upload): sum up the rest again, rarely needed.
+      const summary = seenBefore.size ? summarize(chunk.events, seenBefore) : closed.summary;
+      const unknown = [...summary.usernames].filter((username) => !identityIds.has(username));
+      const resolved = unknown.length
+        ? await resolveIdentities(tx, clusterId, unknown, new Date())
+        : new Map<string, string>();
+      const writes = withIdentities(
+        summary,
+        resolved.size ? new Map([...identityIds, ...resolved]) : identityIds,
+      );
+      if (stageAs === null) await writeUsage(tx, clusterId, writes);
+      else await stageUsage(tx, { batchId: batch.id, seq: stageAs, clusterId }, writes);
+      const accepted = chunk.events.length - seenBefore.size;
+      const duplicates = chunk.duplicates + seenBefore.size;
+      const sampleReasons = [...outcome.sampleReasons, ...chunk.rejections]
+        .slice(0, MAX_SAMPLE_REASONS)
+        .map(({ line, reason }) => ({ line, reason }));
+      await countIntoBatch(tx, batch.id, {
+        accepted,
+        duplicates,
+        rejected: chunk.rejections.length,
+        sampleReasons,
+      });
+      return { accepted, duplicates, sampleReasons, resolved, writes };
+    });
+
+  /** Writes the buffered usage into the rollups, in the transaction that claims its staged chunks. */
+  const flush = async () => {
+    if (buffer.isEmpty) return;
+    const claimed = await retried(() =>
+      inTransaction(pool, async (tx) => {
         await lockClusterUsage(tx, clusterId);
-        const seenBefore = await markSeen(tx, clusterId, closed.keys);
-        // Counted before (another stage, a redelivery, a re-upload): sum up the rest again, rarely needed.
-        const summary = seenBefore.size ? summarize(chunk.events, seenBefore) : closed.summary;
-        const unknown = [...summary.usernames].filter((username) => !identityIds.has(username));
-        const resolved = unknown.length
-          ? await resolveIdentities(tx, clusterId, unknown, now)
-          : new Map<string, string>();
-        const writes = withIdentities(
-          summary,
-          resolved.size ? new Map([...identityIds, ...resolved]) : identityIds,
-        );
-        await upsertRollups(tx, clusterId, writes.rollups);
-        await upsertCredentialUsage(tx, clusterId, writes.credentials);
-        await raiseIdentityLastUsed(tx, writes.lastUsed);
-        if (Number.isFinite(summary.earliest))
-          await extendObservedSince(tx, clusterId, new Date(summary.earliest));
-        const accepted = chunk.events.length - seenBefore.size;
-        const duplicates = chunk.duplicates + seenBefore.size;
-        const sampleReasons = [...outcome.sampleReasons, ...chunk.rejections].slice(0, MAX_SAMPLE_REASONS);
-        await tx.auditIngestBatch.update({
-          where: { id: batch.id },
-          data: {
-            accepted: { increment: accepted },
-            duplicates: { increment: duplicates },
-            rejected: { increment: chunk.rejections.length },
-            sampleReasons: sampleReasons.map(({ line, reason }) => ({ line, reason })),
-          },
-        });
-        return { accepted, duplicates, sampleReasons, resolved };
-      },
-      { timeout: 10 * 60_000, maxWait: 60_000 },
+        if ((await claimStaged(tx, batch.id, buffer.seqs)) !== buffer.seqs.length) return false;
+        await writeUsage(tx, clusterId, buffer.writes());
+        return true;
+      }),
     );
+    buffer.clear();
+    // Recovery took some of them for an abandoned batch (this one stalled): merge what is left from the database.
+    if (!claimed) await mergeStagedBatch(db, clusterId, batch.id);
   };
 
-  const commit = async (chunk: Chunk, closed: ReturnType<Chunk["close"]>) => {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        const done = await commitOnce(chunk, closed);
-        for (const [username, id] of done.resolved) identityIds.set(username, id);
-        outcome.accepted += done.accepted;
-        outcome.duplicates += done.duplicates;
-        outcome.rejected += chunk.rejections.length;
-        outcome.sampleReasons = done.sampleReasons;
-        options.onProgress?.({ ...outcome, sampleReasons: [...outcome.sampleReasons] });
-        return;
-      } catch (error) {
-        const state = sqlState(error);
-        if (attempt >= MAX_ATTEMPTS || !state || !RETRIED_SQLSTATES.includes(state)) throw error;
-      }
-    }
+  const commit = async (chunk: Chunk, closed: ReturnType<Chunk["close"]>, last: boolean) => {
+    const stageAs = last && buffer.isEmpty ? null : ++staged;
+    const done = await retried(() => commitOnce(chunk, closed, stageAs));
+    for (const [username, id] of done.resolved) identityIds.set(username, id);
+    if (stageAs !== null) buffer.add(stageAs, done.writes);
+    outcome.accepted += done.accepted;
+    outcome.duplicates += done.duplicates;
+    outcome.rejected += chunk.rejections.length;
+    outcome.sampleReasons = done.sampleReasons;
+    if (last || buffer.rollupCount >= bufferedRollups) await flush();
+    options.onProgress?.({ ...outcome, sampleReasons: [...outcome.sampleReasons] });
   };
 
+  // Left behind by a crashed ingestion of this cluster: merged before new usage comes in.
+  await mergeAbandonedUsage(db, { clusterId });
   let inFlight: Promise<void> | undefined;
   try {
     let chunk = new Chunk();
@@ -355,17 +395,20 @@ export async function ingestAuditRecords(
       if (chunk.records < chunkSize) continue;
       const closed = chunk.close();
       await inFlight;
-      inFlight = commit(chunk, closed);
+      inFlight = commit(chunk, closed, false);
       // Handled where it is awaited; this only keeps Node from reporting it as unhandled in the meantime.
       inFlight.catch(() => undefined);
       chunk = new Chunk();
     }
     await inFlight;
     inFlight = undefined;
-    if (chunk.records > 0) await commit(chunk, chunk.close());
+    if (chunk.records > 0) await commit(chunk, chunk.close(), true);
+    else await flush();
   } catch (error) {
     // A failed read must not race the chunk still committing: the batch's counts are what got committed.
     await inFlight?.catch(() => undefined);
+    // What was committed is merged now if it can be; otherwise it stays staged for recovery.
+    await flush().catch(() => undefined);
     const message = error instanceof Error ? error.message : String(error);
     await db.auditIngestBatch
       .update({

@@ -1,10 +1,29 @@
 // The bulk SQL of one ingestion chunk: a handful of set-based statements per few thousand events (arrays and
 // jsonb_to_recordset, as lib/sync/snapshot-writer.ts does), never one statement per event. All run inside the
-// chunk's transaction.
-import type { Prisma } from "@/lib/db";
+// chunk's transaction, on a node-postgres client of the Prisma client's own pool (see sqlPoolOf): these
+// parameters run to megabytes, which Prisma's raw queries would pass through JSON twice.
+import type pg from "pg";
 import { parseServiceAccountUsername } from "@/lib/rbac";
 
-type Db = Prisma.TransactionClient;
+type Db = pg.ClientBase;
+
+/** Runs `work` in one transaction on a client of `pool`. */
+export async function inTransaction<T>(pool: pg.Pool, work: (db: Db) => Promise<T>): Promise<T> {
+  const client = await pool.connect();
+  let broken: Error | undefined;
+  try {
+    await client.query("BEGIN");
+    const result = await work(client);
+    await client.query("COMMIT");
+    return result;
+  } catch (error) {
+    await client.query("ROLLBACK").catch((rollbackError: Error) => (broken = rollbackError));
+    throw error;
+  } finally {
+    // A client that could not even roll back is dropped rather than handed to the next caller.
+    client.release(broken);
+  }
+}
 
 export const MAX_AGENTS_OR_IPS = 10;
 export const MAX_RESOURCE_NAMES = 20;
@@ -57,24 +76,27 @@ const intArray = (values: Int32Array, length: number) => `{${values.subarray(0, 
  */
 export async function markSeen(db: Db, clusterId: string, keys: SeenKeys): Promise<Set<number>> {
   if (keys.length === 0) return new Set();
-  const rows = await db.$queryRawUnsafe<{ position: number }[]>(
+  const { rows } = await db.query<{ position: number }>(
     `WITH input AS (
-  SELECT (u.high::bigint << 32) | (u.low::bigint & 4294967295) AS key, u.day, u.position
+  SELECT (u.high::bigint << 32) | (u.low::bigint & 4294967295) AS key, date '1970-01-01' + u.day AS day, u.position
   FROM unnest($2::int[], $3::int[], $4::int[]) WITH ORDINALITY AS u(high, low, day, position)
 ), inserted AS (
-  INSERT INTO "AuditEventSeen" ("clusterId", "eventKey", "day")
-  SELECT $1, input.key, date '1970-01-01' + input.day FROM input
-  -- Random keys in key order: the index is walked once left to right rather than hit at random pages.
-  ORDER BY input.key
+  INSERT INTO "AuditEventSeen" ("clusterId", "day", "eventKey")
+  SELECT $1, input.day, input.key FROM input
+  -- In index order: the index is walked once left to right rather than hit at random pages.
+  ORDER BY input.day, input.key
   ON CONFLICT DO NOTHING
-  RETURNING "eventKey"
+  RETURNING "day", "eventKey"
 )
-SELECT (input.position - 1)::int AS position FROM input LEFT JOIN inserted ON inserted."eventKey" = input.key
+SELECT (input.position - 1)::int AS position FROM input
+LEFT JOIN inserted ON inserted."day" = input.day AND inserted."eventKey" = input.key
 WHERE inserted."eventKey" IS NULL`,
-    clusterId,
-    intArray(keys.high, keys.length),
-    intArray(keys.low, keys.length),
-    intArray(keys.day, keys.length),
+    [
+      clusterId,
+      intArray(keys.high, keys.length),
+      intArray(keys.low, keys.length),
+      intArray(keys.day, keys.length),
+    ],
   );
   return new Set(rows.map((row) => row.position));
 }
@@ -101,7 +123,7 @@ export async function resolveIdentities(
   now: Date,
 ): Promise<Map<string, string>> {
   const find = async (names: readonly string[]) =>
-    db.$queryRawUnsafe<{ username: string; id: string }[]>(FIND_IDENTITIES_SQL, clusterId, names);
+    (await db.query<{ username: string; id: string }>(FIND_IDENTITIES_SQL, [clusterId, names])).rows;
   const ids = new Map((await find(usernames)).map((row) => [row.username, row.id]));
   const unknown = usernames.filter((username) => !ids.has(username));
   if (unknown.length === 0) return ids;
@@ -111,7 +133,7 @@ export async function resolveIdentities(
       ? { kind: "ServiceAccount", ...serviceAccount, username }
       : { kind: "User", namespace: "", name: username, username };
   });
-  await db.$executeRawUnsafe(DISCOVER_SQL, clusterId, JSON.stringify(discovered), now.toISOString());
+  await db.query(DISCOVER_SQL, [clusterId, JSON.stringify(discovered), now.toISOString()]);
   for (const row of await find(unknown)) ids.set(row.username, row.id);
   const missing = unknown.find((username) => !ids.has(username));
   if (missing !== undefined)
@@ -145,13 +167,9 @@ ON CONFLICT ("identityId", "day", "verb", "apiGroup", "resource", "subresource",
 
 const ROWS_PER_STATEMENT = 5_000;
 
-export async function upsertRollups(db: Db, clusterId: string, rows: readonly RollupRow[]): Promise<void> {
+async function upsertRollups(db: Db, clusterId: string, rows: readonly RollupRow[]): Promise<void> {
   for (let start = 0; start < rows.length; start += ROWS_PER_STATEMENT)
-    await db.$executeRawUnsafe(
-      ROLLUP_SQL,
-      clusterId,
-      JSON.stringify(rows.slice(start, start + ROWS_PER_STATEMENT)),
-    );
+    await db.query(ROLLUP_SQL, [clusterId, JSON.stringify(rows.slice(start, start + ROWS_PER_STATEMENT))]);
 }
 
 /**
@@ -184,44 +202,113 @@ UPDATE "Credential" AS c SET "lastUsedAt" = latest."at"
 FROM (SELECT "credentialId", max("lastSeenAt") AS "at" FROM used WHERE "credentialId" IS NOT NULL GROUP BY 1) AS latest
 WHERE c."id" = latest."credentialId" AND (c."lastUsedAt" IS NULL OR c."lastUsedAt" < latest."at")`;
 
-export async function upsertCredentialUsage(
+async function upsertCredentialUsage(
   db: Db,
   clusterId: string,
   rows: readonly CredentialUsageRow[],
 ): Promise<void> {
   for (let start = 0; start < rows.length; start += ROWS_PER_STATEMENT)
-    await db.$executeRawUnsafe(
-      CREDENTIAL_USAGE_SQL,
+    await db.query(CREDENTIAL_USAGE_SQL, [
       clusterId,
       JSON.stringify(rows.slice(start, start + ROWS_PER_STATEMENT)),
-    );
+    ]);
 }
 
 /** Identity.lastUsedAt never goes back: only later uses raise it. */
-export async function raiseIdentityLastUsed(db: Db, lastUsed: ReadonlyMap<string, Date>): Promise<void> {
-  if (lastUsed.size === 0) return;
-  const rows = [...lastUsed]
+async function raiseIdentityLastUsed(db: Db, lastUsed: Readonly<Record<string, string>>): Promise<void> {
+  const rows = Object.entries(lastUsed)
     .sort(([a], [b]) => (a < b ? -1 : 1))
-    .map(([id, at]) => ({ id, at: at.toISOString() }));
-  await db.$executeRawUnsafe(
+    .map(([id, at]) => ({ id, at }));
+  if (rows.length === 0) return;
+  await db.query(
     `UPDATE "Identity" AS i SET "lastUsedAt" = r."at"::timestamp(3)
 FROM jsonb_to_recordset($1::jsonb) AS r("id" text, "at" text)
 WHERE i."id" = r."id" AND (i."lastUsedAt" IS NULL OR i."lastUsedAt" < r."at"::timestamp(3))`,
-    JSON.stringify(rows),
+    [JSON.stringify(rows)],
   );
 }
 
 /** Cluster.usageObservedSince = the earliest event ever ingested. */
-export async function extendObservedSince(db: Db, clusterId: string, earliest: Date): Promise<void> {
-  await db.$executeRawUnsafe(
+async function extendObservedSince(db: Db, clusterId: string, earliest: string): Promise<void> {
+  await db.query(
     `UPDATE "Cluster" SET "usageObservedSince" = $2::timestamp(3)
 WHERE "id" = $1 AND ("usageObservedSince" IS NULL OR "usageObservedSince" > $2::timestamp(3))`,
-    clusterId,
-    earliest.toISOString(),
+    [clusterId, earliest],
   );
+}
+
+/** What one chunk, or several merged, adds to a cluster's usage, by identity id: what is staged, then written. */
+export interface UsageWrites {
+  rollups: RollupRow[];
+  credentials: CredentialUsageRow[];
+  /** Latest use per identity id (ISO 8601). */
+  lastUsed: Record<string, string>;
+  /** The earliest event (ISO 8601); null when there was none. */
+  earliest: string | null;
+}
+
+/** Adds `writes` to the rollups, credential use, last-used times and the cluster's observed-since. */
+export async function writeUsage(db: Db, clusterId: string, writes: UsageWrites): Promise<void> {
+  await upsertRollups(db, clusterId, writes.rollups);
+  await upsertCredentialUsage(db, clusterId, writes.credentials);
+  await raiseIdentityLastUsed(db, writes.lastUsed);
+  if (writes.earliest !== null) await extendObservedSince(db, clusterId, writes.earliest);
+}
+
+/** Keeps a committed chunk's usage, one row, until it is merged into the rollups (see claimStaged). */
+export async function stageUsage(
+  db: Db,
+  staged: { batchId: string; seq: number; clusterId: string },
+  writes: UsageWrites,
+): Promise<void> {
+  await db.query(
+    `INSERT INTO "UsageStaged" ("batchId", "seq", "clusterId", "payload") VALUES ($1, $2, $3, $4)`,
+    [staged.batchId, staged.seq, staged.clusterId, JSON.stringify(writes)],
+  );
+}
+
+/**
+ * Deletes staged chunks about to be merged; returns how many were still there. Deleting is what claims them:
+ * whoever deletes a staged chunk merges it in the same transaction, so it is counted exactly once.
+ */
+export async function claimStaged(db: Db, batchId: string, seqs: readonly number[]): Promise<number> {
+  const { rowCount } = await db.query(
+    `DELETE FROM "UsageStaged" WHERE "batchId" = $1 AND "seq" = ANY($2::int[])`,
+    [batchId, seqs],
+  );
+  return rowCount ?? 0;
+}
+
+/** Claims one staged chunk and returns its usage, or null when someone else merged it first. */
+export async function takeStaged(db: Db, batchId: string, seq: number): Promise<UsageWrites | null> {
+  const {
+    rows: [row],
+  } = await db.query<{ payload: string }>(
+    `DELETE FROM "UsageStaged" WHERE "batchId" = $1 AND "seq" = $2 RETURNING "payload"`,
+    [batchId, seq],
+  );
+  return row ? (JSON.parse(row.payload) as UsageWrites) : null;
 }
 
 /** Serialises the chunk transactions of one cluster's ingestions (webhook batches may arrive side by side). */
 export async function lockClusterUsage(db: Db, clusterId: string): Promise<void> {
-  await db.$executeRawUnsafe(`SELECT pg_advisory_xact_lock(hashtext($1))`, `keyward-usage:${clusterId}`);
+  await db.query(`SELECT pg_advisory_xact_lock(hashtext($1))`, [`keyward-usage:${clusterId}`]);
+}
+
+/** Adds one chunk's counts to its batch, with the first rejections so far. */
+export async function countIntoBatch(
+  db: Db,
+  batchId: string,
+  counts: {
+    accepted: number;
+    duplicates: number;
+    rejected: number;
+    sampleReasons: { line: number; reason: string }[];
+  },
+): Promise<void> {
+  await db.query(
+    `UPDATE "AuditIngestBatch" SET "accepted" = "accepted" + $2, "duplicates" = "duplicates" + $3,
+  "rejected" = "rejected" + $4, "sampleReasons" = $5::jsonb WHERE "id" = $1`,
+    [batchId, counts.accepted, counts.duplicates, counts.rejected, JSON.stringify(counts.sampleReasons)],
+  );
 }
