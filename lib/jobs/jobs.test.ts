@@ -192,14 +192,15 @@ describe("sync jobs (pg-boss on the test database)", () => {
     try {
       // What pg-boss's cron sends once a minute.
       await boss.send(CAMPAIGN_TICK, {});
-      const campaign = await eventually(
-        () => db.prisma.campaign.findUniqueOrThrow({ where: { id } }),
-        (found) => found.deadlineHandledAt !== null,
+      // The deadline is claimed first and audited once handled: wait for the audit entry, the job's last step.
+      const audited = await eventually(
+        () => db.prisma.auditLogEntry.count({ where: { action: "campaign.deadline", targetId: id } }),
+        (count) => count > 0,
         JOB_WAIT_MS,
         200,
       );
-      expect(campaign.deadlineHandledAt).not.toBeNull();
-      expect(await db.prisma.auditLogEntry.count({ where: { action: "campaign.deadline", targetId: id } })).toBe(1);
+      expect(audited).toBe(1);
+      expect((await db.prisma.campaign.findUniqueOrThrow({ where: { id } })).deadlineHandledAt).not.toBeNull();
       const schedules = (await boss.getSchedules()).map((schedule) => schedule.name);
       expect(schedules).toEqual(expect.arrayContaining([CAMPAIGN_TICK, NOTIFICATION_DELIVERY]));
     } finally {
