@@ -159,7 +159,8 @@ function Checks({ set }: { set: ChangeSetView }) {
                 {result.allowed ? "allowed" : "denied"}
                 {result.reason ? <span className="block text-slate-500">{result.reason}</span> : null}
               </td>
-              <td className="py-1 text-slate-600">{result.because}</td>
+              {/* A rollback checks that what the decision took away is back. */}
+              <td className="py-1 text-slate-600">{set.rollbackOfId ? "restored" : result.because}</td>
             </tr>
           ))}
         </tbody>
