@@ -1,4 +1,4 @@
-import { expect, type Page } from "@playwright/test";
+import { expect, type Browser, type Page } from "@playwright/test";
 import { E2E_PASSWORD } from "../playwright.config";
 
 export const users = {
@@ -15,4 +15,11 @@ export async function signIn(page: Page, role: DemoRole, password = E2E_PASSWORD
   await page.getByLabel("Password").fill(password);
   await page.getByRole("button", { name: "Sign in" }).click();
   await expect(page.getByTestId("current-user")).toBeVisible();
+}
+
+/** A page in a browser context of its own (its own session cookie), signed in as the role. */
+export async function signedInPage(browser: Browser, role: DemoRole): Promise<Page> {
+  const page = await browser.newPage();
+  await signIn(page, role);
+  return page;
 }
