@@ -37,7 +37,6 @@ describe("parseAuditEvent", () => {
       event: {
         auditId: "7f1c2a9e-0000-4000-8000-000000000001",
         username: "system:serviceaccount:ci:deployer",
-        groups: ["system:serviceaccounts", "system:serviceaccounts:ci", "system:authenticated"],
         verb: "get",
         apiGroup: "",
         resource: "secrets",
@@ -109,7 +108,6 @@ describe("parseAuditEvent", () => {
     expect(parsed.ok && parsed.event).toMatchObject({
       username: "system:serviceaccount:ci:deployer",
       impersonatedBy: "alice",
-      groups: ["system:serviceaccounts"],
       credentialRef: "X509SHA256=AB12",
     });
   });

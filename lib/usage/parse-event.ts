@@ -15,6 +15,21 @@ const NUL_OR_LONE_SURROGATE =
 const dbSafe = (value: string) =>
   DB_UNSAFE.test(value) ? value.replace(NUL_OR_LONE_SURROGATE, "\uFFFD") : value;
 
+// Events repeat the same few usernames, verbs, resources and agents. An event is kept until its chunk commits,
+// and each JSON.parse makes fresh copies of those strings: keeping one copy each leaves the copies to die young,
+// which at a million events is most of the garbage collector's work. Bounded, so a flood of distinct names
+// cannot grow it without end.
+const INTERNED_MAX = 100_000;
+const interned = new Map<string, string>();
+const kept = (value: string): string => {
+  const known = interned.get(value);
+  if (known !== undefined) return known;
+  if (interned.size >= INTERNED_MAX) interned.clear();
+  const safe = dbSafe(value);
+  interned.set(value, safe);
+  return safe;
+};
+
 // Rollup key columns are in a btree index (entries must stay well under 2.7 kB); no real request comes near.
 const KEY_PART_MAX = 512;
 const TEXT_MAX = 4096;
@@ -226,28 +241,26 @@ function fastAccept(value: Record<string, unknown>): { event: AuditEventInput; a
 /** Reduces a valid event to what Keyward keeps, attributed to the impersonated user when there is one. */
 function toUsageEvent(event: AuditEventInput, at: Date): UsageEvent {
   const impersonated = event.impersonatedUser?.username;
-  const subject = impersonated ? event.impersonatedUser! : event.user;
   const ref = event.objectRef;
   const credentialRef = event.user.extra?.[CREDENTIAL_ID]?.[0];
   const code = event.responseStatus?.code;
   const usage: UsageEvent = {
     auditId: event.auditID,
-    username: dbSafe(impersonated || event.user.username),
-    groups: subject.groups ?? [],
-    verb: dbSafe(event.verb),
-    apiGroup: dbSafe(ref?.apiGroup ?? ""),
-    resource: dbSafe(ref?.resource ?? ""),
-    subresource: dbSafe(ref?.subresource ?? ""),
-    namespace: dbSafe(ref?.namespace ?? ""),
-    name: dbSafe(ref?.name ?? ""),
-    path: ref ? "" : dbSafe(withoutQuery(event.requestURI ?? "")),
-    userAgent: dbSafe(event.userAgent ?? ""),
-    sourceIps: (event.sourceIPs ?? []).map(dbSafe),
+    username: kept(impersonated || event.user.username),
+    verb: kept(event.verb),
+    apiGroup: kept(ref?.apiGroup ?? ""),
+    resource: kept(ref?.resource ?? ""),
+    subresource: kept(ref?.subresource ?? ""),
+    namespace: kept(ref?.namespace ?? ""),
+    name: kept(ref?.name ?? ""),
+    path: ref ? "" : kept(withoutQuery(event.requestURI ?? "")),
+    userAgent: kept(event.userAgent ?? ""),
+    sourceIps: (event.sourceIPs ?? []).map(kept),
     at,
     denied: code === 401 || code === 403 || event.annotations?.[DECISION] === "forbid",
   };
-  if (impersonated) usage.impersonatedBy = dbSafe(event.user.username);
-  if (credentialRef) usage.credentialRef = dbSafe(credentialRef);
+  if (impersonated) usage.impersonatedBy = kept(event.user.username);
+  if (credentialRef) usage.credentialRef = kept(credentialRef);
   return usage;
 }
 

@@ -6,7 +6,6 @@ export interface UsageEvent {
   auditId: string;
   /** The identity it counts for: `impersonatedUser.username` when present, else `user.username`. */
   username: string;
-  groups: string[];
   /** The user that impersonated `username`, if any. */
   impersonatedBy?: string;
   verb: string;

@@ -42,18 +42,14 @@ export class UsageBuffer {
     return this.seqs.length === 0;
   }
 
+  /** Takes the rows of `writes` over: they are merged into in place, so the caller must not use them again. */
   add(seq: number, writes: UsageWrites): void {
     this.seqs.push(seq);
     for (const row of writes.rollups) {
       const key = rollupKey(row);
       const into = this.rollups.get(key);
       if (!into) {
-        this.rollups.set(key, {
-          ...row,
-          userAgents: [...row.userAgents],
-          sourceIps: [...row.sourceIps],
-          resourceNames: [...row.resourceNames],
-        });
+        this.rollups.set(key, row);
         continue;
       }
       into.count += row.count;
@@ -68,11 +64,7 @@ export class UsageBuffer {
     for (const row of writes.credentials) {
       const into = this.credentials.get(row.credentialRef);
       if (!into) {
-        this.credentials.set(row.credentialRef, {
-          ...row,
-          userAgents: [...row.userAgents],
-          sourceIps: [...row.sourceIps],
-        });
+        this.credentials.set(row.credentialRef, row);
         continue;
       }
       // The latest chunk's owner wins, as in the upsert.
