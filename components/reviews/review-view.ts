@@ -1,6 +1,7 @@
 // What the review pages share: their URL parameters and how states and decisions read.
 import { z } from "zod";
 import type { Tone } from "@/components/ui/badge";
+import { NOT_LOW_RISK } from "@/lib/campaigns/recommend";
 
 export const itemStatuses = ["pending", "decided", "applying", "applied", "failed", "rolledBack"] as const;
 export type ItemStatus = (typeof itemStatuses)[number];
@@ -44,8 +45,8 @@ export const inboxParamsSchema = z.object({
 });
 export type InboxParams = z.output<typeof inboxParamsSchema>;
 
-/** Severities bulk-approve.ts refuses in bulk (mirrored here to offer only what it takes; it enforces them). */
-export const NEEDS_OWN_REVIEW = new Set(["high", "critical"]);
+/** Severities bulk approve refuses (offered only what it takes; the server enforces it). */
+export const NEEDS_OWN_REVIEW: ReadonlySet<string> = new Set(NOT_LOW_RISK);
 
 /** A deadline as the reviewer reads it: the date, and how far off or overdue. */
 export function isOverdue(deadline: Date | string | null, now: Date): boolean {

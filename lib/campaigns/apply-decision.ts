@@ -57,9 +57,10 @@ const MAX_GRANT_OBJECTS = 100;
  */
 export const grantsSchema = z.object({
   roles: z.array(z.object({ metadata: metadata(objectName), rules: z.array(rule) })).max(MAX_GRANT_OBJECTS),
-  clusterRoles: z.array(z.object({ metadata: metadata(z.undefined()), rules: z.array(rule) })).max(MAX_GRANT_OBJECTS),
+  // A cluster-wide object has no namespace (zod 4 wants `.optional()` for a key that may be left out).
+  clusterRoles: z.array(z.object({ metadata: metadata(z.undefined().optional()), rules: z.array(rule) })).max(MAX_GRANT_OBJECTS),
   roleBindings: z.array(z.object({ metadata: metadata(objectName), roleRef, subjects: z.array(subject).min(1) })).max(MAX_GRANT_OBJECTS),
-  clusterRoleBindings: z.array(z.object({ metadata: metadata(z.undefined()), roleRef, subjects: z.array(subject).min(1) })).max(MAX_GRANT_OBJECTS),
+  clusterRoleBindings: z.array(z.object({ metadata: metadata(z.undefined().optional()), roleRef, subjects: z.array(subject).min(1) })).max(MAX_GRANT_OBJECTS),
 });
 
 export const decisionOptionsSchema = z.object({ grants: grantsSchema.optional(), deleteServiceAccount: z.boolean().optional() });
@@ -104,7 +105,7 @@ export type ApplyResult =
   | { status: "replanned"; changeSetId: string; preview: DecisionPreview };
 
 /** What a change set's `plan` column holds: the plan and everything needed to plan it again identically. */
-interface StoredPlan {
+export interface StoredPlan {
   identityId: string;
   identity: PolicyIdentity;
   decision: ReviewDecision;

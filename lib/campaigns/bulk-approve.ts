@@ -6,9 +6,8 @@ import type { PrismaClient } from "@/lib/db";
 import type { CampaignActor } from "./access";
 import { decideItem } from "./decide-item";
 import { CampaignAccessError, DecisionConflictError } from "./errors";
+import { NOT_LOW_RISK } from "./recommend";
 
-/** Items of these severities need a look of their own (and a critical one a comment): never in a bulk approve. */
-const NOT_LOW_RISK = ["high", "critical"] as const;
 
 export const bulkApproveSchema = z.object({
   items: z.array(z.object({ id: z.string().min(1).max(64), expectedVersion: z.number().int().min(0) })).min(1).max(200),

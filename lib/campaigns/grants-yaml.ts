@@ -45,17 +45,7 @@ export function parseGrantsYaml(text: string): Grants {
 
 /** Grants from plain JSON (the YAML above, or as a change set stored them); throws InvalidGrantsError. */
 export function grantsFromJson(value: { clusterRoles?: unknown; clusterRoleBindings?: unknown }): Grants {
-  // grantsSchema types a cluster-wide object's namespace as z.undefined(), which zod 4 only accepts as a present
-  // key: YAML and JSON leave it out, so it is made present (a namespace that is there stays, and is refused).
-  const copy = structuredClone(value);
-  for (const list of [copy.clusterRoles, copy.clusterRoleBindings]) {
-    for (const object of Array.isArray(list) ? (list as unknown[]) : []) {
-      const metadata = (object as { metadata?: unknown } | null)?.metadata;
-      if (metadata && typeof metadata === "object" && !("namespace" in metadata))
-        (metadata as { namespace?: undefined }).namespace = undefined;
-    }
-  }
-  const parsed = grantsSchema.safeParse(copy);
+  const parsed = grantsSchema.safeParse(value);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     throw new InvalidGrantsError(

@@ -6,8 +6,8 @@ import type { ChangeSetStatus, PrismaClient, ReviewDecision } from "@/lib/db";
 import { ownGrants } from "@/lib/findings/usage-rules";
 import type { AppliedChange, ChangeOutcome, CheckResult } from "@/lib/k8s/cluster-changes";
 import { loadClusterPolicy } from "@/lib/permissions/cluster-policy";
-import type { Grants, RemediationPlan } from "@/lib/remediation/plan";
-import type { ChangeSetFailure, DecisionOptions } from "./apply-decision";
+import type { RemediationPlan } from "@/lib/remediation/plan";
+import type { ChangeSetFailure, DecisionOptions, StoredPlan } from "./apply-decision";
 import type { CampaignActor } from "./access";
 import { grantsFromJson } from "./grants-yaml";
 import { getReviewItem } from "./queries";
@@ -35,13 +35,8 @@ export interface ChangeSetView {
 }
 
 /** The change set's plan column: a decision's (apply-decision.ts) or a rollback's (rollback-change-set.ts). */
-interface StoredPlanColumn {
-  plan: RemediationPlan;
-  dryRun?: ChangeOutcome[];
-  grants?: Grants | null;
-  deleteServiceAccount?: boolean;
-  irreversible?: string[];
-}
+type StoredPlanColumn = Pick<StoredPlan, "plan"> &
+  Partial<Pick<StoredPlan, "dryRun" | "grants" | "deleteServiceAccount">> & { irreversible?: string[] };
 
 /** "Name <e-mail>" of a Keyward user, for who decided; null when the user is gone. */
 export async function userLabel(db: PrismaClient, userId: string | null): Promise<string | null> {

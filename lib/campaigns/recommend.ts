@@ -5,6 +5,9 @@ import { severityRank } from "@/lib/findings/rules";
 
 const DAY_MS = 86_400_000;
 
+/** Items of these severities need a look of their own (and a critical one a comment): never in a bulk approve. */
+export const NOT_LOW_RISK: readonly Severity[] = ["high", "critical"];
+
 /** What the recommendation looks at: the usage summary and the open findings, as frozen at launch. */
 export interface RecommendationInput {
   usage: {
