@@ -48,13 +48,20 @@ async function decideAndPreview(page: Page, decision: "Approve" | "Shrink" | "Re
   return preview;
 }
 
+/** Waits until the change set has stopped applying, however it ended: what it ended as is the caller's assertion. */
+async function settled(set: Locator): Promise<void> {
+  await expect(set).toHaveAttribute("data-status", /^(applied|failed|rolledBack)$/, { timeout: 90_000 });
+}
+
 /** Confirms the preview with Apply; returns the same change set once applied. */
 async function applyPreview(page: Page, preview: Locator): Promise<Locator> {
   const id = await preview.getAttribute("data-change-set-id");
   expect(id).toBeTruthy();
   await preview.getByRole("button", { name: "Apply", exact: true }).click();
   const applied = page.locator(`[data-testid="change-set"][data-change-set-id="${id}"]`);
-  await expect(applied).toHaveAttribute("data-status", "applied", { timeout: 90_000 });
+  await settled(applied);
+  await expect(applied.getByTestId("failure")).toHaveCount(0);
+  await expect(applied).toHaveAttribute("data-status", "applied");
   await expect(page.getByTestId("item-status")).toHaveText("applied");
   return applied;
 }
@@ -206,7 +213,9 @@ test("a security user launches a data-platform review; its owner approves, revok
   await shrunk.getByRole("button", { name: "Roll back" }).click();
   await owner.getByRole("group", { name: "Confirm the rollback" }).getByRole("button", { name: "Confirm roll back" }).click();
   const rollback = owner.getByTestId("rollback-set");
-  await expect(rollback).toHaveAttribute("data-status", "applied", { timeout: 90_000 });
+  await settled(rollback);
+  await expect(rollback.getByTestId("failure")).toHaveCount(0);
+  await expect(rollback).toHaveAttribute("data-status", "applied");
   await expect(shrunk).toHaveAttribute("data-status", "rolledBack");
   await expect(owner.getByTestId("item-status")).toHaveText("rolled back");
   await allChecksPassed(rollback);
