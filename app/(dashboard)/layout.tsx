@@ -9,6 +9,8 @@ export default async function DashboardLayout({ children }: { children: ReactNod
   const nav = [
     { href: "/", label: "Overview", icon: "overview" as const, visible: can(user.role, "inventory:read") },
     { href: "/identities", label: "Inventory", icon: "inventory" as const, visible: can(user.role, "inventory:read") },
+    { href: "/campaigns", label: "Campaigns", icon: "campaigns" as const, visible: can(user.role, "campaigns:read") },
+    { href: "/reviews", label: "Reviews", icon: "reviews" as const, visible: can(user.role, "campaigns:read") },
     { href: "/clusters", label: "Clusters", icon: "clusters" as const, visible: can(user.role, "clusters:read") },
     { href: "/who-can", label: "Who can", icon: "whoCan" as const, visible: can(user.role, "clusters:read") },
     { href: "/teams", label: "Teams", icon: "teams" as const, visible: can(user.role, "clusters:read") },

@@ -2,7 +2,7 @@ import Link from "next/link";
 import type { ReactNode } from "react";
 import { ClipboardCheck, Fingerprint, Inbox, KeyRound, KeySquare, LayoutDashboard, LogOut, ScrollText, Server, ShieldQuestion, Users, UsersRound } from "lucide-react";
 import { signOutAction } from "@/app/(dashboard)/actions";
-import { can, roleLabels, type Role } from "@/lib/auth/permissions";
+import { roleLabels, type Role } from "@/lib/auth/permissions";
 import { NavLink } from "./nav-link";
 
 const icons = {
@@ -24,17 +24,6 @@ export interface NavItem {
   icon: keyof typeof icons;
 }
 
-/** The access-review links (campaigns and the reviewer inbox), right after the inventory. */
-function withReviewLinks(nav: NavItem[], role: Role): NavItem[] {
-  if (!can(role, "campaigns:read")) return nav;
-  const links: NavItem[] = [
-    { href: "/campaigns", label: "Campaigns", icon: "campaigns" },
-    { href: "/reviews", label: "Reviews", icon: "reviews" },
-  ];
-  const at = nav.findIndex((item) => item.href === "/identities") + 1;
-  return [...nav.slice(0, at), ...links, ...nav.slice(at)];
-}
-
 export function AppShell({
   user,
   nav,
@@ -52,7 +41,7 @@ export function AppShell({
           <span className="text-lg font-semibold tracking-tight">Keyward</span>
         </Link>
         <nav aria-label="Main" className="flex-1 space-y-1 px-3">
-          {withReviewLinks(nav, user.role).map((item) => {
+          {nav.map((item) => {
             const Icon = icons[item.icon];
             return (
               <NavLink key={item.href} href={item.href}>

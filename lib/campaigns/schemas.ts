@@ -33,12 +33,12 @@ const cronSchema = z
 
 /** The settings every launch of a campaign starts from: what a schedule's template stores. */
 export const campaignSettingsSchema = z.object({
-  name: z.string().trim().min(1).max(200),
+  name: z.string().trim().min(1, "Give the campaign a name.").max(200, "Keep the name under 200 characters."),
   scope: campaignScopeSchema.default({ clusterIds: [], namespaces: [], kinds: [], onlyUnowned: false, onlyUnusedAccess: false }),
-  durationDays: z.number().int().min(1).max(365).default(14),
+  durationDays: z.number().int().min(1, "A campaign runs for 1 day at least.").max(365, "A campaign runs for 365 days at most.").default(14),
   reminderDaysBefore: z
-    .array(z.number().int().min(1).max(365))
-    .max(10)
+    .array(z.number().int().min(1, "Remind 1 day before the deadline or earlier.").max(365, "Remind at most 365 days before."))
+    .max(10, "Ten reminders at most.")
     .default([])
     .transform((days) => [...new Set(days)].sort((a, b) => b - a)),
   escalateAfterDeadline: z.boolean().default(true),
