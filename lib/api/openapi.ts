@@ -231,7 +231,7 @@ const credentialPurposeSchema = z.object({ purpose: z.enum(["sync", "remediation
 
 const syncRunSchema = z.object({
   id: z.string(),
-  trigger: z.enum(["manual", "schedule", "registration", "watch"]),
+  trigger: z.enum(["manual", "schedule", "registration", "watch", "remediation"]),
   status: z.enum(["running", "succeeded", "failed"]),
   startedAt: dateTime,
   durationMs: z.number().int().nullable(),

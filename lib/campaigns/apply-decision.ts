@@ -378,7 +378,7 @@ export async function applyRecorded(
 export async function resyncCluster(clusterId: string): Promise<void> {
   try {
     const { enqueueClusterSync } = await import("@/lib/jobs");
-    await enqueueClusterSync(clusterId, "manual");
+    await enqueueClusterSync(clusterId, "remediation");
   } catch (error) {
     console.warn(`could not queue a sync of cluster ${clusterId} after remediation:`, error instanceof Error ? error.message : error);
   }

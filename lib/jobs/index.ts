@@ -31,7 +31,7 @@ const usageAnalysisPayload = z.object({ clusterId: z.string().min(1) });
 
 export const clusterSyncPayload = z.object({
   clusterId: z.string().min(1),
-  trigger: z.enum(["manual", "schedule", "registration", "watch"]),
+  trigger: z.enum(["manual", "schedule", "registration", "watch", "remediation"]),
 });
 export type ClusterSyncPayload = z.infer<typeof clusterSyncPayload>;
 
