@@ -14,7 +14,8 @@ export async function signIn(page: Page, role: DemoRole, password = E2E_PASSWORD
   await page.getByLabel("E-mail").fill(users[role]);
   await page.getByLabel("Password").fill(password);
   await page.getByRole("button", { name: "Sign in" }).click();
-  await expect(page.getByTestId("current-user")).toBeVisible();
+  // scrypt (N=2^17) plus the first render of the overview: slow while both workers load the two cores.
+  await expect(page.getByTestId("current-user")).toBeVisible({ timeout: 45_000 });
 }
 
 /** A page in a browser context of its own (its own session cookie), signed in as the role. */
