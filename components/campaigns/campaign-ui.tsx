@@ -3,6 +3,7 @@ import type { CampaignScope } from "@/lib/campaigns/scope";
 import { SCHEDULE_PRESETS } from "@/lib/campaigns/schemas";
 import { Badge, type Tone } from "@/components/ui/badge";
 import { formatDateTime, timeAgo } from "@/components/ui/format";
+import { itemStatusTone, statusLabel } from "@/components/reviews/review-view";
 
 // Small pieces the campaign pages share: statuses, progress, deadline, schedule and scope as text.
 
@@ -16,20 +17,10 @@ export function CampaignStatusBadge({ status }: { status: CampaignStatus }) {
   );
 }
 
-const itemTone: Record<ReviewItemStatus, Tone> = { pending: "gray", decided: "blue", applying: "blue", applied: "green", failed: "red", rolledBack: "amber" };
-export const itemStatusLabel: Record<ReviewItemStatus, string> = {
-  pending: "pending",
-  decided: "decided",
-  applying: "applying",
-  applied: "applied",
-  failed: "failed",
-  rolledBack: "rolled back",
-};
-
 export function ItemStatusBadge({ status, flagged }: { status: ReviewItemStatus; flagged?: boolean }) {
   return (
     <span className="inline-flex gap-1">
-      <Badge tone={itemTone[status]}>{itemStatusLabel[status]}</Badge>
+      <Badge tone={itemStatusTone[status]}>{statusLabel[status]}</Badge>
       {flagged ? <Badge tone="amber">flagged</Badge> : null}
     </span>
   );

@@ -1,11 +1,11 @@
 import Link from "next/link";
-import { ArrowDown, ArrowUp } from "lucide-react";
 import type { CampaignItemRow, ItemSort, ItemTableQuery } from "@/lib/campaigns/item-table";
 import { defaultDir } from "@/lib/campaigns/item-table";
 import { SeverityBadge } from "@/components/ui/badge";
-import { queryString } from "@/components/ui/format-query";
+import { SortHeader } from "@/components/ui/sort-header";
 import { kindLabel } from "@/components/inventory/identity-table";
-import { DecisionBadge, ItemStatusBadge, itemStatusLabel } from "./campaign-ui";
+import { statusLabel } from "@/components/reviews/review-view";
+import { DecisionBadge, ItemStatusBadge } from "./campaign-ui";
 import { ReassignItemForm } from "./campaign-actions";
 
 type Params = Record<string, string | number | undefined>;
@@ -32,7 +32,7 @@ export function ItemFilters({
         Status
         <select name="status" defaultValue={query.status ?? ""} className={field}>
           <option value="">Any status</option>
-          {Object.entries(itemStatusLabel).map(([value, label]) => (
+          {Object.entries(statusLabel).map(([value, label]) => (
             <option key={value} value={value}>
               {label}
             </option>
@@ -71,19 +71,9 @@ export function ItemFilters({
   );
 }
 
-function SortHeader({ label, column, basePath, query, params }: { label: string; column: ItemSort; basePath: string; query: ItemTableQuery; params: Params }) {
-  const active = query.sort === column;
+function ItemSortHeader({ label, column, basePath, query, params }: { label: string; column: ItemSort; basePath: string; query: ItemTableQuery; params: Params }) {
   const dir = query.dir ?? defaultDir(query.sort);
-  const nextDir = active ? (dir === "asc" ? "desc" : "asc") : defaultDir(column);
-  const Arrow = dir === "asc" ? ArrowUp : ArrowDown;
-  return (
-    <th scope="col" className="px-3 py-2 text-left font-medium" aria-sort={active ? (dir === "asc" ? "ascending" : "descending") : "none"}>
-      <Link href={`${basePath}${queryString({ ...params, sort: column, dir: nextDir, page: undefined })}`} className="inline-flex items-center gap-1 hover:text-slate-900">
-        {label}
-        {active ? <Arrow className="h-3 w-3" aria-hidden /> : null}
-      </Link>
-    </th>
-  );
+  return <SortHeader label={label} column={column} active={query.sort === column} dir={dir} firstDir={defaultDir(column)} basePath={basePath} params={params} />;
 }
 
 export function CampaignItemsTable({
@@ -106,14 +96,14 @@ export function CampaignItemsTable({
       <table className="min-w-full divide-y divide-slate-200 text-sm" data-testid="campaign-items">
         <thead className="bg-slate-50 text-xs uppercase tracking-wide text-slate-500">
           <tr>
-            <SortHeader label="Identity" column="identity" {...header} />
-            <SortHeader label="Cluster" column="cluster" {...header} />
-            <SortHeader label="Namespace" column="namespace" {...header} />
-            <SortHeader label="Reviewer team" column="reviewer" {...header} />
-            <SortHeader label="Risk" column="risk" {...header} />
+            <ItemSortHeader label="Identity" column="identity" {...header} />
+            <ItemSortHeader label="Cluster" column="cluster" {...header} />
+            <ItemSortHeader label="Namespace" column="namespace" {...header} />
+            <ItemSortHeader label="Reviewer team" column="reviewer" {...header} />
+            <ItemSortHeader label="Risk" column="risk" {...header} />
             <th scope="col" className="px-3 py-2 text-left font-medium">Recommendation</th>
-            <SortHeader label="Decision" column="decision" {...header} />
-            <SortHeader label="Status" column="status" {...header} />
+            <ItemSortHeader label="Decision" column="decision" {...header} />
+            <ItemSortHeader label="Status" column="status" {...header} />
           </tr>
         </thead>
         <tbody className="divide-y divide-slate-100">

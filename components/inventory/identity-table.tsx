@@ -1,10 +1,10 @@
 import Link from "next/link";
-import { ArrowDown, ArrowUp, KeyRound } from "lucide-react";
+import { KeyRound } from "lucide-react";
 import type { IdentityListItem } from "@/lib/inventory/list-identities";
 import type { identitySortKeys } from "@/lib/inventory/filters";
 import { Badge, SeverityBadge } from "@/components/ui/badge";
 import { formatDateTime, timeAgo } from "@/components/ui/format";
-import { queryString } from "@/components/ui/format-query";
+import { SortHeader } from "@/components/ui/sort-header";
 
 type SortKey = (typeof identitySortKeys)[number];
 type Params = Record<string, string | number | boolean | undefined>;
@@ -12,18 +12,12 @@ type Params = Record<string, string | number | boolean | undefined>;
 export const kindLabel: Record<string, string> = { ServiceAccount: "ServiceAccount", CertificateUser: "Certificate user", User: "User", Group: "Group" };
 export const ownerSourceLabel: Record<string, string> = { annotation: "annotation", label: "label", namespaceRule: "namespace rule", manual: "assigned" };
 
-function SortHeader({ label, column, sort, dir, params }: { label: string; column: SortKey; sort: SortKey; dir: "asc" | "desc"; params: Params }) {
-  const active = sort === column;
-  const nextDir = active ? (dir === "asc" ? "desc" : "asc") : column === "severity" || column === "findings" || column === "credentialAge" ? "desc" : "asc";
-  const Arrow = dir === "asc" ? ArrowUp : ArrowDown;
-  return (
-    <th scope="col" className="px-3 py-2 text-left font-medium" aria-sort={active ? (dir === "asc" ? "ascending" : "descending") : "none"}>
-      <Link href={`/identities${queryString({ ...params, sort: column, dir: nextDir, page: undefined })}`} className="inline-flex items-center gap-1 hover:text-slate-900">
-        {label}
-        {active ? <Arrow className="h-3 w-3" aria-hidden /> : null}
-      </Link>
-    </th>
-  );
+/** Columns whose natural first order is the largest (riskiest, oldest) first. */
+const descendingFirst = new Set<SortKey>(["severity", "findings", "credentialAge"]);
+
+function IdentitySortHeader({ label, column, sort, dir, params }: { label: string; column: SortKey; sort: SortKey; dir: "asc" | "desc"; params: Params }) {
+  const firstDir = descendingFirst.has(column) ? "desc" : "asc";
+  return <SortHeader label={label} column={column} active={sort === column} dir={dir} firstDir={firstDir} basePath="/identities" params={params} />;
 }
 
 export function IdentityTable({ rows, sort, dir, params, now }: { rows: IdentityListItem[]; sort: SortKey; dir: "asc" | "desc"; params: Params; now: Date }) {
@@ -33,16 +27,16 @@ export function IdentityTable({ rows, sort, dir, params, now }: { rows: Identity
       <table className="min-w-full divide-y divide-slate-200 text-sm" data-testid="identities">
         <thead className="bg-slate-50 text-xs uppercase tracking-wide text-slate-500">
           <tr>
-            <SortHeader label="Risk" column="severity" {...header} />
-            <SortHeader label="Namespace" column="namespace" {...header} />
-            <SortHeader label="Name" column="name" {...header} />
-            <SortHeader label="Kind" column="kind" {...header} />
+            <IdentitySortHeader label="Risk" column="severity" {...header} />
+            <IdentitySortHeader label="Namespace" column="namespace" {...header} />
+            <IdentitySortHeader label="Name" column="name" {...header} />
+            <IdentitySortHeader label="Kind" column="kind" {...header} />
             <th scope="col" className="px-3 py-2 text-left font-medium">Owner</th>
-            <SortHeader label="Findings" column="findings" {...header} />
-            <SortHeader label="Oldest credential" column="credentialAge" {...header} />
-            <SortHeader label="Cluster" column="cluster" {...header} />
-            <SortHeader label="Last seen" column="lastSeen" {...header} />
-            <SortHeader label="Last used" column="lastUsed" {...header} />
+            <IdentitySortHeader label="Findings" column="findings" {...header} />
+            <IdentitySortHeader label="Oldest credential" column="credentialAge" {...header} />
+            <IdentitySortHeader label="Cluster" column="cluster" {...header} />
+            <IdentitySortHeader label="Last seen" column="lastSeen" {...header} />
+            <IdentitySortHeader label="Last used" column="lastUsed" {...header} />
           </tr>
         </thead>
         <tbody className="divide-y divide-slate-100">
