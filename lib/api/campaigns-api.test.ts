@@ -7,14 +7,11 @@ import { AuthorizationV1Api, KubeConfig, RbacAuthorizationV1Api } from "@kuberne
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createApiToken } from "@/lib/auth/api-tokens";
 import type { SessionUser } from "@/lib/auth/users";
-import { registerCluster } from "@/lib/clusters/register-cluster";
-import { issueRemediationToken, issueSyncToken } from "@/lib/demo/connect-cluster";
 import { closeJobQueue } from "@/lib/jobs";
 import { startKubeSim, type KubeSim } from "@/lib/kube-sim";
 import { assignOwner } from "@/lib/owners/assign-owner";
 import { addTeamMember, createTeam } from "@/lib/owners/teams";
 import { REVIEWED_AT_ANNOTATION } from "@/lib/remediation/plan";
-import { syncCluster } from "@/lib/sync/sync-cluster";
 import { setupTestDatabase } from "@/lib/testing/database";
 import * as campaignsRoute from "@/app/api/v1/campaigns/route";
 import * as campaignRoute from "@/app/api/v1/campaigns/[id]/route";
@@ -54,6 +51,7 @@ import {
   rollbackResponseSchema,
 } from "./openapi";
 import { handleApiRequest } from "./route";
+import { connectSimCluster } from "@/lib/testing/sim-cluster";
 
 process.env.KEYWARD_SECRET_KEY = randomBytes(32).toString("base64");
 const database = setupTestDatabase();
@@ -202,14 +200,7 @@ beforeAll(async () => {
   tokens.read = (await createApiToken(db, { name: "grafana", scope: "read", expiresAt, createdById: adminUser.id })).token;
   tokens.write = (await createApiToken(db, { name: "terraform", scope: "write", expiresAt, createdById: adminUser.id })).token;
 
-  ({ id: clusterId } = await registerCluster({
-    name: "sim",
-    apiServerUrl: sim.url,
-    caCertPem: sim.caPem,
-    sync: { type: "token", token: await issueSyncToken(admin, 3600) },
-    remediation: { type: "token", token: await issueRemediationToken(admin, 3600) },
-  }));
-  expect(await syncCluster(clusterId, "registration")).toMatchObject({ ok: true });
+  clusterId = await connectSimCluster(sim, admin);
   for (const identity of await db.identity.findMany({ where: { clusterId, kind: "ServiceAccount", namespace: { in: ["payments", "web"] } } })) {
     await assignOwner(db, { identityId: identity.id, teamId: identity.namespace === "web" ? web.id : payments.id, assignedBy: "test" });
   }

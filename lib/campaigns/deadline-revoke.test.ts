@@ -4,17 +4,15 @@
 import { randomBytes } from "node:crypto";
 import { AuthorizationV1Api, KubeConfig, RbacAuthorizationV1Api } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { registerCluster } from "@/lib/clusters/register-cluster";
 import { createPrismaClient } from "@/lib/db";
-import { issueRemediationToken, issueSyncToken } from "@/lib/demo/connect-cluster";
 import { closeJobQueue } from "@/lib/jobs";
 import { startKubeSim, type KubeSim } from "@/lib/kube-sim";
-import { syncCluster } from "@/lib/sync/sync-cluster";
 import { setupTestDatabase } from "@/lib/testing/database";
 import type { CampaignActor } from "./access";
 import { handleDeadlines } from "./campaign-jobs";
 import { createCampaign } from "./create-campaign";
 import { decideItem } from "./decide-item";
+import { connectSimCluster } from "@/lib/testing/sim-cluster";
 
 process.env.KEYWARD_SECRET_KEY = randomBytes(32).toString("base64");
 const db = setupTestDatabase();
@@ -53,14 +51,7 @@ beforeAll(async () => {
   ];
   for (const object of objects) sim.apply(object as Parameters<KubeSim["apply"]>[0]);
   await sim.settle();
-  ({ id: clusterId } = await registerCluster({
-    name: "sim",
-    apiServerUrl: sim.url,
-    caCertPem: sim.caPem,
-    sync: { type: "token", token: await issueSyncToken(admin, 3600) },
-    remediation: { type: "token", token: await issueRemediationToken(admin, 3600) },
-  }));
-  expect(await syncCluster(clusterId, "registration")).toMatchObject({ ok: true });
+  clusterId = await connectSimCluster(sim, admin);
   await db.prisma.user.create({ data: { id: "u-sec", email: "sec@example.test", name: "Sec", role: "security" } });
 });
 

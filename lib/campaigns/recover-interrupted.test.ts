@@ -5,17 +5,15 @@ import { randomBytes } from "node:crypto";
 import { CoreV1Api, KubeConfig, RbacAuthorizationV1Api } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { verifyAuditChain } from "@/lib/audit/log";
-import { registerCluster } from "@/lib/clusters/register-cluster";
 import type { PrismaClient } from "@/lib/db";
-import { issueRemediationToken, issueSyncToken } from "@/lib/demo/connect-cluster";
 import { closeJobQueue } from "@/lib/jobs";
 import { startKubeSim, type KubeSim, type RequestRecord } from "@/lib/kube-sim";
-import { syncCluster } from "@/lib/sync/sync-cluster";
 import { setupTestDatabase } from "@/lib/testing/database";
 import { systemCampaignActor } from "./access";
 import { carryOutDecision } from "./apply-decision";
 import { runCampaignTick } from "./campaign-jobs";
 import { DEFAULT_APPLY_LEASE_MS, recoverInterruptedApplies } from "./recover-interrupted";
+import { connectSimCluster } from "@/lib/testing/sim-cluster";
 
 process.env.KEYWARD_SECRET_KEY = randomBytes(32).toString("base64");
 const db = setupTestDatabase();
@@ -72,14 +70,7 @@ beforeAll(async () => {
   ];
   for (const object of objects) sim.apply(object as Parameters<KubeSim["apply"]>[0]);
   await sim.settle();
-  ({ id: clusterId } = await registerCluster({
-    name: "sim",
-    apiServerUrl: sim.url,
-    caCertPem: sim.caPem,
-    sync: { type: "token", token: await issueSyncToken(admin, 3600) },
-    remediation: { type: "token", token: await issueRemediationToken(admin, 3600) },
-  }));
-  expect(await syncCluster(clusterId, "registration")).toMatchObject({ ok: true });
+  clusterId = await connectSimCluster(sim, admin);
   const campaign = await db.prisma.campaign.create({ data: { name: "Q4 review", status: "active", createdById: "security" } });
   const identity = await db.prisma.identity.findUniqueOrThrow({ where: { clusterId_kind_namespace_name: { clusterId, kind: "ServiceAccount", namespace: "ci", name: "crashed" } } });
   ({ id: itemId } = await db.prisma.reviewItem.create({
