@@ -3,6 +3,7 @@
 import { execFile } from "node:child_process";
 import path from "node:path";
 import { expect, type Page } from "@playwright/test";
+import { parseCsv as parseCsvRows } from "../lib/testing/csv";
 
 // Written by `npm run demo --data-dir .keyward/e2e` (playwright.config.ts, lib/demo/start.ts).
 export const demoKubeconfig = path.resolve(".keyward/e2e/demo-cluster.kubeconfig");
@@ -83,34 +84,9 @@ export async function readObject(kind: string, namespace: string, name: string):
   return JSON.parse(result.stdout) as KubeObject;
 }
 
-/** RFC 4180 CSV (quoted cells with "" escapes and line breaks) as records keyed by the header row. */
+/** CSV records keyed by the header row; every row must have as many cells as the header. */
 export function parseCsv(text: string): Record<string, string>[] {
-  const rows: string[][] = [];
-  let row: string[] = [];
-  let cell = "";
-  let quoted = false;
-  for (let i = 0; i < text.length; i++) {
-    const char = text[i];
-    if (quoted) {
-      if (char === '"' && text[i + 1] === '"') {
-        cell += '"';
-        i++;
-      } else if (char === '"') quoted = false;
-      else cell += char;
-    } else if (char === '"') quoted = true;
-    else if (char === ",") {
-      row.push(cell);
-      cell = "";
-    } else if (char === "\n" || char === "\r") {
-      if (char === "\r" && text[i + 1] === "\n") i++;
-      row.push(cell);
-      rows.push(row);
-      row = [];
-      cell = "";
-    } else cell += char;
-  }
-  if (cell !== "" || row.length > 0) rows.push([...row, cell]);
-  const [header, ...records] = rows;
+  const [header, ...records] = parseCsvRows(text);
   expect(header, "the CSV has a header row").toBeDefined();
   return records.map((record) => {
     expect(record).toHaveLength(header!.length);

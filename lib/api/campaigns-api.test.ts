@@ -52,6 +52,7 @@ import {
 } from "./openapi";
 import { handleApiRequest } from "./route";
 import { connectSimCluster } from "@/lib/testing/sim-cluster";
+import { csvRecords } from "@/lib/testing/csv";
 
 process.env.KEYWARD_SECRET_KEY = randomBytes(32).toString("base64");
 const database = setupTestDatabase();
@@ -152,32 +153,6 @@ async function expectUntouched(namespace: string, name: string): Promise<void> {
   expect(await mayGetSecrets(namespace, name)).toBe(true);
 }
 
-function parseCsv(text: string): Record<string, string>[] {
-  const rows: string[][] = [];
-  let row: string[] = [];
-  let cell = "";
-  let quoted = false;
-  for (let i = 0; i < text.length; i++) {
-    const char = text[i];
-    if (quoted && char === '"' && text[i + 1] === '"') {
-      cell += '"';
-      i++;
-    } else if (char === '"') {
-      quoted = !quoted;
-    } else if (!quoted && (char === "," || char === "\n")) {
-      row.push(cell);
-      cell = "";
-      if (char === "\n") {
-        rows.push(row);
-        row = [];
-      }
-    } else if (quoted || char !== "\r") {
-      cell += char;
-    }
-  }
-  const [header, ...body] = rows;
-  return body.map((values) => Object.fromEntries(header.map((name, index) => [name, values[index]])));
-}
 
 beforeAll(async () => {
   const db = database.prisma;
@@ -520,7 +495,7 @@ describe("exports and the auditor", () => {
     expect(response.headers.get("content-type")).toBe("text/csv; charset=utf-8");
     expect(response.headers.get("content-disposition")).toMatch(/^attachment; filename="q4-payments-and-web-decisions-\d{4}-\d{2}-\d{2}\.csv"$/);
     expect(response.body).toBeInstanceOf(ReadableStream);
-    const rows = parseCsv(await response.text());
+    const rows = csvRecords(await response.text());
     expect(rows).toHaveLength(7);
     const checkout = rows.find((row) => row.identity === "checkout");
     expect(checkout).toMatchObject({ namespace: "payments", decision: "revoke", comment: "unused", status: "rolledBack" });
@@ -544,13 +519,13 @@ describe("exports and the auditor", () => {
     const inventory = await withToken(inventoryExportRoute.GET, tokens.read, { path: "/exports/inventory.csv?cluster=sim" });
     expect(inventory.status).toBe(200);
     expect(inventory.headers.get("content-disposition")).toMatch(/filename="inventory-sim-\d{4}-\d{2}-\d{2}\.csv"/);
-    const identities = parseCsv(await inventory.text());
+    const identities = csvRecords(await inventory.text());
     expect(identities.filter((row) => row.namespace === "payments").map((row) => row.identity).sort()).toEqual(["checkout", "default", "ledger", "refunds", "reports"]);
     expect(identities.every((row) => row.csf.includes("ID.AM-08"))).toBe(true);
 
     const findings = await withToken(findingsExportRoute.GET, tokens.read, { path: `/exports/findings.csv?cluster=${clusterId}` });
     expect(findings.headers.get("content-type")).toBe("text/csv; charset=utf-8");
-    const findingRows = parseCsv(await findings.text());
+    const findingRows = csvRecords(await findings.text());
     expect(findingRows.length).toBe(await database.prisma.finding.count({ where: { clusterId, resolvedAt: null } }));
     expect(Object.keys(findingRows[0] ?? {})).toEqual(expect.arrayContaining(["csf", "owasp"]));
 

@@ -8,6 +8,7 @@ import type { Prisma, PrismaClient } from "@/lib/db";
 import { insertCluster } from "@/lib/permissions/test-support/inventory-rows";
 import { setupTestDatabase } from "@/lib/testing/database";
 import { decisionsCsv, findingsCsv, inventoryCsv } from "./exports";
+import { csvRecords } from "@/lib/testing/csv";
 
 const database = setupTestDatabase();
 let prisma: PrismaClient;
@@ -23,38 +24,8 @@ const liveHeap = () => {
   return process.memoryUsage().heapUsed;
 };
 
-/** RFC 4180: quoted cells may hold commas, CRLF and doubled quotes. */
-function parseCsv(text: string): string[][] {
-  const rows: string[][] = [];
-  let row: string[] = [];
-  let cell = "";
-  let quoted = false;
-  for (let i = 0; i < text.length; i += 1) {
-    const c = text[i];
-    if (quoted) {
-      if (c === '"' && text[i + 1] === '"') {
-        cell += '"';
-        i += 1;
-      } else if (c === '"') quoted = false;
-      else cell += c;
-    } else if (c === '"') quoted = true;
-    else if (c === ",") {
-      row.push(cell);
-      cell = "";
-    } else if (c === "\r" && text[i + 1] === "\n") {
-      row.push(cell);
-      rows.push(row);
-      row = [];
-      cell = "";
-      i += 1;
-    } else cell += c;
-  }
-  return rows;
-}
-
 async function readAll(stream: ReadableStream<Uint8Array>): Promise<Record<string, string>[]> {
-  const [header, ...rows] = parseCsv(await new Response(stream).text());
-  return rows.map((cells) => Object.fromEntries(header.map((name, i) => [name, cells[i]])));
+  return csvRecords(await new Response(stream).text());
 }
 
 let prod: { id: string };
