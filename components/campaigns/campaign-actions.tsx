@@ -8,6 +8,7 @@ import {
   closeCampaignServerAction,
   launchCampaignServerAction,
   reassignItemServerAction,
+  stopScheduleServerAction,
 } from "@/app/(dashboard)/campaigns/actions";
 import type { ActionResult } from "@/lib/auth/action";
 import type { CampaignStatus } from "@/lib/db";
@@ -24,7 +25,7 @@ function unwrap<T>(result: ActionResult<T>): T {
   return result.data;
 }
 
-type Step = "launch" | "close" | "cancel";
+type Step = "launch" | "close" | "cancel" | "stopSchedule";
 
 const steps: Record<Step, { button: string; confirm: string; question: string; tone: keyof typeof tones; run: (input: { campaignId: string }) => Promise<ActionResult<unknown>> }> = {
   launch: {
@@ -48,10 +49,17 @@ const steps: Record<Step, { button: string; confirm: string; question: string; t
     tone: "danger",
     run: cancelCampaignServerAction,
   },
+  stopSchedule: {
+    button: "Stop schedule",
+    confirm: "Yes, stop it",
+    question: "Stop the schedule? No further campaign is launched from it; this one and the ones it launched stay as they are. A stopped schedule cannot be restarted.",
+    tone: "neutral",
+    run: stopScheduleServerAction,
+  },
 };
 
-/** Launch a draft, close an active campaign, cancel either: each after a confirmation. */
-export function CampaignLifecycleActions({ campaignId, status }: { campaignId: string; status: CampaignStatus }) {
+/** Launch a draft, close an active campaign, cancel either, stop a running schedule: each after a confirmation. */
+export function CampaignLifecycleActions({ campaignId, status, scheduleRunning }: { campaignId: string; status: CampaignStatus; scheduleRunning: boolean }) {
   const router = useRouter();
   const [asking, setAsking] = useState<Step | null>(null);
   const run = useMutation({
@@ -61,7 +69,10 @@ export function CampaignLifecycleActions({ campaignId, status }: { campaignId: s
       router.refresh();
     },
   });
-  const available: Step[] = status === "draft" ? ["launch", "cancel"] : status === "active" ? ["close", "cancel"] : [];
+  const available: Step[] = [
+    ...(status === "draft" ? (["launch", "cancel"] as const) : status === "active" ? (["close", "cancel"] as const) : []),
+    ...(scheduleRunning ? (["stopSchedule"] as const) : []),
+  ];
   if (available.length === 0) return null;
   return (
     <div className="flex flex-col items-end gap-2" data-testid="campaign-actions">

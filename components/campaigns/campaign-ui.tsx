@@ -81,7 +81,7 @@ export function ScheduleText({ schedule }: { schedule: { cron: string; nextRunAt
       <span>
         {presetNames.get(schedule.cron) ?? "custom"} <code className="text-xs text-slate-500">{schedule.cron}</code>
       </span>
-      <span className="text-xs text-slate-500">{schedule.enabled ? `next run ${formatDateTime(schedule.nextRunAt)}` : "paused"}</span>
+      <span className="text-xs text-slate-500">{schedule.enabled ? `next run ${formatDateTime(schedule.nextRunAt)}` : "stopped"}</span>
     </span>
   );
 }

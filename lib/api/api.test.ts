@@ -300,6 +300,7 @@ describe("GET /api/v1/openapi.json", () => {
       "/campaigns/{id}/items/{itemId}/decision",
       "/campaigns/{id}/items/{itemId}/preview",
       "/campaigns/{id}/launch",
+      "/campaigns/{id}/schedule/stop",
       "/changes/{id}/rollback",
       "/clusters",
       "/clusters/{id}/audit",

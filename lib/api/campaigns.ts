@@ -7,6 +7,7 @@ import { assertMayDecide, type CampaignActor } from "@/lib/campaigns/access";
 import { applyChangeSet, carryOutDecision, grantsSchema, previewDecision, type ApplyResult } from "@/lib/campaigns/apply-decision";
 import { bulkApprove, bulkApproveSchema, type BulkApproveResult } from "@/lib/campaigns/bulk-approve";
 import { cancelCampaign, closeCampaign } from "@/lib/campaigns/close-campaign";
+import { stopCampaignSchedule } from "@/lib/campaigns/stop-schedule";
 import { createCampaign } from "@/lib/campaigns/create-campaign";
 import { decideItem, type DecidedItem } from "@/lib/campaigns/decide-item";
 import { DecisionConflictError } from "@/lib/campaigns/errors";
@@ -249,6 +250,17 @@ export const cancelCampaignEndpoint = endpoint({
   async handler({ params, principal, db }) {
     await cancelCampaign(db, actorOf(principal), params.id);
     return { id: params.id, status: "cancelled" as const };
+  },
+});
+
+export const stopCampaignScheduleEndpoint = endpoint({
+  name: "campaign.schedule.stop",
+  permission: "campaigns:manage",
+  params: campaignIdParams,
+  target: ({ params }) => ({ type: "campaign", id: params.id }),
+  async handler({ params, principal, db }) {
+    await stopCampaignSchedule(db, actorOf(principal), params.id);
+    return { id: params.id, scheduleStopped: true as const };
   },
 });
 

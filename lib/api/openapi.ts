@@ -769,6 +769,15 @@ export function openApiDocument(): JsonSchema {
       "/campaigns/{id}/cancel": {
         post: operation({ summary: "Cancel a draft or active campaign (final)", scope: "write", params: campaignIdParams, response: finishedCampaignSchema, errors: [404, 409] }),
       },
+      "/campaigns/{id}/schedule/stop": {
+        post: operation({
+          summary: "Stop the recurring schedule that launches this campaign (final; the campaigns it launched stay as they are)",
+          scope: "write",
+          params: campaignIdParams,
+          response: z.object({ id: z.string(), scheduleStopped: z.literal(true) }),
+          errors: [404, 409],
+        }),
+      },
       "/campaigns/{id}/items": {
         get: operation({
           summary: "The campaign's review items (keyset-paged by id); an owner sees only its teams' items",

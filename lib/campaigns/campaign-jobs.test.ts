@@ -13,6 +13,7 @@ import { handleDeadlines, runDueSchedules, sendReminders } from "./campaign-jobs
 import { closeCampaign } from "./close-campaign";
 import { createCampaign } from "./create-campaign";
 import { decideItem } from "./decide-item";
+import { stopCampaignSchedule } from "./stop-schedule";
 
 const DAY = 86_400_000;
 const NOW = new Date("2026-12-02T08:00:00Z");
@@ -78,6 +79,20 @@ describe("schedules", () => {
     } finally {
       await disconnect(clients);
     }
+  });
+});
+
+describe("stopping a schedule", () => {
+  it("a stopped schedule launches nothing more; only the security team stops it, once", async () => {
+    const { id, scheduleId } = await createCampaign(database.prisma, security, { name: "Quarterly review", schedule: { cron: "quarterly" } }, { now: NOW });
+    const owner: CampaignActor = { actor: { type: "user", id: "u-pay", label: "pay@example.test" }, user: { id: "u-pay", role: "owner" } };
+    await expect(stopCampaignSchedule(database.prisma, owner, id)).rejects.toMatchObject({ status: 403 });
+    await stopCampaignSchedule(database.prisma, security, id);
+    await expect(stopCampaignSchedule(database.prisma, security, id)).rejects.toMatchObject({ status: 409 });
+    const schedule = await database.prisma.campaignSchedule.findUniqueOrThrow({ where: { id: scheduleId! } });
+    expect(schedule.enabled).toBe(false);
+    expect(await runDueSchedules(database.prisma, { now: new Date(schedule.nextRunAt.getTime() + 60_000), notifications })).toEqual([]);
+    expect(await database.prisma.auditLogEntry.count({ where: { action: "campaign.schedule.stop", targetId: scheduleId! } })).toBe(1);
   });
 });
 

@@ -3,13 +3,14 @@
 import { revalidatePath } from "next/cache";
 import type { z } from "zod";
 import { authorizedAction } from "@/lib/auth/server-action";
-import { cancelCampaignAction, closeCampaignAction, createCampaignAction, launchCampaignAction, reassignItemAction } from "./definitions";
+import { cancelCampaignAction, closeCampaignAction, createCampaignAction, launchCampaignAction, reassignItemAction, stopScheduleAction } from "./definitions";
 
 const create = authorizedAction(createCampaignAction);
 const launch = authorizedAction(launchCampaignAction);
 const close = authorizedAction(closeCampaignAction);
 const cancel = authorizedAction(cancelCampaignAction);
 const reassign = authorizedAction(reassignItemAction);
+const stopSchedule = authorizedAction(stopScheduleAction);
 
 /** Creates a campaign (a draft, or launched at once); field errors come back per field path ("scope.clusterIds"). */
 export async function createCampaignServerAction(input: z.input<typeof createCampaignAction.input>) {
@@ -33,6 +34,12 @@ export async function closeCampaignServerAction(input: z.input<typeof closeCampa
 export async function cancelCampaignServerAction(input: z.input<typeof cancelCampaignAction.input>) {
   const result = await cancel(input);
   if (result.ok) revalidatePath(`/campaigns/${input.campaignId}`);
+  return result;
+}
+
+export async function stopScheduleServerAction(input: z.input<typeof stopScheduleAction.input>) {
+  const result = await stopSchedule(input);
+  if (result.ok) revalidatePath("/campaigns", "layout");
   return result;
 }
 

@@ -4,7 +4,7 @@ import type { SessionUser } from "@/lib/auth/users";
 import { createTeam } from "@/lib/owners/teams";
 import { insertCluster, insertKubeObjects } from "@/lib/permissions/test-support/inventory-rows";
 import { setupTestDatabase } from "@/lib/testing/database";
-import { cancelCampaignAction, closeCampaignAction, createCampaignAction, launchCampaignAction, reassignItemAction } from "./definitions";
+import { cancelCampaignAction, closeCampaignAction, createCampaignAction, launchCampaignAction, reassignItemAction, stopScheduleAction } from "./definitions";
 
 const database = setupTestDatabase();
 const user = (role: SessionUser["role"]): SessionUser => ({ id: `u-${role}`, email: `${role}@example.test`, name: role, role });
@@ -54,5 +54,18 @@ describe("campaign actions", () => {
     expect(await executeAction(closeCampaignAction, user("security"), { campaignId })).toEqual({ ok: true, data: null });
     expect(await executeAction(cancelCampaignAction, user("security"), { campaignId })).toMatchObject({ ok: false, status: 409, error: "This campaign is closed; it cannot be cancelled." });
     expect((await database.prisma.campaign.findUniqueOrThrow({ where: { id: campaignId } })).status).toBe("closed");
+  });
+
+  it("stop a recurring schedule for the security team only; a one-off campaign has none to stop", async () => {
+    const created = await executeAction(createCampaignAction, user("security"), { name: "Quarterly", schedule: { cron: "quarterly" } });
+    expect(created.ok).toBe(true);
+    const campaignId = created.ok ? created.data.id : "";
+    expect(await executeAction(stopScheduleAction, user("auditor"), { campaignId })).toMatchObject({ ok: false, status: 403 });
+    expect(await executeAction(stopScheduleAction, user("security"), { campaignId })).toMatchObject({ ok: true });
+    const { schedule } = await database.prisma.campaign.findUniqueOrThrow({ where: { id: campaignId }, include: { schedule: true } });
+    expect(schedule?.enabled).toBe(false);
+    const oneOff = await executeAction(createCampaignAction, user("security"), { name: "Once" });
+    const oneOffId = oneOff.ok ? oneOff.data.id : "";
+    expect(await executeAction(stopScheduleAction, user("security"), { campaignId: oneOffId })).toMatchObject({ ok: false, status: 409 });
   });
 });

@@ -2,6 +2,7 @@ import { z } from "zod";
 import type { ActionDefinition } from "@/lib/auth/action";
 import { getPrisma } from "@/lib/db";
 import { cancelCampaign, closeCampaign } from "@/lib/campaigns/close-campaign";
+import { stopCampaignSchedule } from "@/lib/campaigns/stop-schedule";
 import { createCampaign } from "@/lib/campaigns/create-campaign";
 import { launchCampaign } from "@/lib/campaigns/launch-campaign";
 import { reassignItem } from "@/lib/campaigns/reassign-item";
@@ -53,6 +54,14 @@ export const cancelCampaignAction: ActionDefinition<typeof campaignInput, null> 
   input: campaignInput,
   target: (input) => ({ type: "campaign", id: input.campaignId }),
   handler: async ({ campaignId }, who) => (await cancelCampaign(getPrisma(), who, campaignId), null),
+};
+
+export const stopScheduleAction: ActionDefinition<typeof campaignInput, null> = {
+  name: "campaign.schedule.stop",
+  permission: "campaigns:manage",
+  input: campaignInput,
+  target: (input) => ({ type: "campaign", id: input.campaignId }),
+  handler: async ({ campaignId }, who) => (await stopCampaignSchedule(getPrisma(), who, campaignId), null),
 };
 
 const reassignInput = z.object({ itemId: id, teamId: id, expectedVersion: z.number().int().min(0) });

@@ -73,7 +73,7 @@ export default async function CampaignPage({ params, searchParams }: { params: P
                 </a>
               ) : null}
             </div>
-            {mayManage ? <CampaignLifecycleActions campaignId={campaign.id} status={campaign.status} /> : null}
+            {mayManage ? <CampaignLifecycleActions campaignId={campaign.id} status={campaign.status} scheduleRunning={campaign.schedule?.enabled ?? false} /> : null}
           </div>
         }
       />
