@@ -334,6 +334,9 @@ describe("decisions", () => {
     expect(response.status).toBe(200);
     const body = decisionResponseSchema.parse(response.body);
     expect(body.decision).toEqual({ itemId: items.checkout, decision: "revoke", comment: "unused", version: 1 });
+    // A write token decides in the name of the admin who issued it.
+    const decided = await database.prisma.reviewItem.findUniqueOrThrow({ where: { id: items.checkout } });
+    expect(decided.decidedById).toBe((await database.prisma.user.findUniqueOrThrow({ where: { email: "admin@example.test" } })).id);
     const carried = body.carriedOut;
     if (!carried || carried.status === "replanned") throw new Error(`expected an applied change set, got ${JSON.stringify(carried)}`);
     expect(carried.status).toBe("applied");

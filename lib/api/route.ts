@@ -1,7 +1,7 @@
 import type { z } from "zod";
 import { getPrisma, type PrismaClient } from "@/lib/db";
 import { recordAudit, type Actor } from "@/lib/audit/log";
-import { authenticateApiToken } from "@/lib/auth/api-tokens";
+import { authenticateApiToken, type ApiTokenRejection } from "@/lib/auth/api-tokens";
 import { UserFacingError } from "@/lib/auth/errors";
 import { can, type Permission, type Role } from "@/lib/auth/permissions";
 import type { SessionUser } from "@/lib/auth/users";
@@ -93,20 +93,28 @@ function validate<S extends z.ZodType>(schema: S | undefined, value: unknown, wh
   return parsed.data;
 }
 
+const tokenRejections: Record<ApiTokenRejection, string> = {
+  unknown: "This API token is not valid.",
+  expired: "This API token is expired.",
+  revoked: "This API token is revoked.",
+  orphaned: "This API token is no longer valid: the admin who issued it is disabled or no longer an admin.",
+};
+
 async function authenticate(db: PrismaClient, request: Request, resolveSession: SessionResolver): Promise<ApiPrincipal> {
   const authorization = request.headers.get("authorization");
   if (authorization !== null) {
     const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization);
     if (!match) throw new ApiError("unauthenticated", "Send an API token as `Authorization: Bearer kw_…`.");
     const result = await authenticateApiToken(db, match[1]);
-    if (!result.ok) throw new ApiError("unauthenticated", `This API token is ${result.reason === "unknown" ? "not valid" : result.reason}.`);
+    if (!result.ok) throw new ApiError("unauthenticated", tokenRejections[result.reason]);
     const { token } = result;
     const role = roleForScope[token.scope];
     return {
       via: "apiToken",
       scope: token.scope,
       actor: { type: "apiToken", id: token.id, label: token.name },
-      user: { id: `apiToken:${token.id}`, email: "", name: token.name, role },
+      // In the issuing admin's name (a decision records them as its reviewer), with the scope's role.
+      user: { id: token.issuer.id, email: token.issuer.email, name: `${token.name} (API token of ${token.issuer.name})`, role },
     };
   }
   const user = await resolveSession();

@@ -23,7 +23,10 @@ describe("API tokens", () => {
   it("authenticates a valid token and records its last use, at most once a minute", async () => {
     const { id, token } = await createApiToken(db.prisma, { name: "grafana", scope: "write", expiresAt: inDays(1), createdById: adminId });
     const t0 = new Date();
-    expect(await authenticateApiToken(db.prisma, token, t0)).toEqual({ ok: true, token: { id, name: "grafana", scope: "write" } });
+    expect(await authenticateApiToken(db.prisma, token, t0)).toEqual({
+      ok: true,
+      token: { id, name: "grafana", scope: "write", issuer: { id: adminId, email: "admin@example.test", name: "Admin" } },
+    });
     expect((await db.prisma.apiToken.findUniqueOrThrow({ where: { id } })).lastUsedAt).toEqual(t0);
     await authenticateApiToken(db.prisma, token, new Date(t0.getTime() + 10_000));
     expect((await db.prisma.apiToken.findUniqueOrThrow({ where: { id } })).lastUsedAt).toEqual(t0);
@@ -43,6 +46,16 @@ describe("API tokens", () => {
     expect((await revokeApiToken(db.prisma, revoked.id))?.revokedAt).toEqual(first?.revokedAt);
     expect(await authenticateApiToken(db.prisma, revoked.token)).toEqual({ ok: false, reason: "revoked" });
     expect(await revokeApiToken(db.prisma, "missing")).toBeNull();
+  });
+
+  it("stops accepting the tokens of an admin who is disabled or no longer an admin", async () => {
+    const issuer = await db.prisma.user.create({ data: { email: "leaver@example.test", name: "Leaver", role: "admin" } });
+    const { token } = await createApiToken(db.prisma, { name: "leaver-ci", scope: "write", expiresAt: inDays(5), createdById: issuer.id });
+    expect((await authenticateApiToken(db.prisma, token)).ok).toBe(true);
+    await db.prisma.user.update({ where: { id: issuer.id }, data: { role: "security" } });
+    expect(await authenticateApiToken(db.prisma, token)).toEqual({ ok: false, reason: "orphaned" });
+    await db.prisma.user.update({ where: { id: issuer.id }, data: { role: "admin", disabled: true } });
+    expect(await authenticateApiToken(db.prisma, token)).toEqual({ ok: false, reason: "orphaned" });
   });
 
   it("requires an expiry in the future and within a year", async () => {

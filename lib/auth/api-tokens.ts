@@ -49,9 +49,12 @@ export interface AuthenticatedApiToken {
   id: string;
   name: string;
   scope: ApiTokenScope;
+  /** The admin who issued it: what the token does is done in their name (decisions, approvals). */
+  issuer: { id: string; email: string; name: string };
 }
 
-export type ApiTokenRejection = "unknown" | "expired" | "revoked";
+/** "orphaned": its issuer is disabled or no longer an admin, so nobody stands behind it any more. */
+export type ApiTokenRejection = "unknown" | "expired" | "revoked" | "orphaned";
 
 /** Looks a presented token up by its hash; records its use at most once a minute. */
 export async function authenticateApiToken(
@@ -62,15 +65,25 @@ export async function authenticateApiToken(
   if (!presented.startsWith(API_TOKEN_PREFIX)) return { ok: false, reason: "unknown" };
   const row = await db.apiToken.findUnique({
     where: { tokenHash: hashApiToken(presented) },
-    select: { id: true, name: true, scope: true, expiresAt: true, revokedAt: true, lastUsedAt: true },
+    select: {
+      id: true,
+      name: true,
+      scope: true,
+      expiresAt: true,
+      revokedAt: true,
+      lastUsedAt: true,
+      createdBy: { select: { id: true, email: true, name: true, role: true, disabled: true } },
+    },
   });
   if (!row) return { ok: false, reason: "unknown" };
   if (row.revokedAt) return { ok: false, reason: "revoked" };
   if (row.expiresAt <= now) return { ok: false, reason: "expired" };
+  if (row.createdBy.disabled || row.createdBy.role !== "admin") return { ok: false, reason: "orphaned" };
   if (!row.lastUsedAt || now.getTime() - row.lastUsedAt.getTime() >= LAST_USED_WRITE_INTERVAL_MS) {
     await db.apiToken.update({ where: { id: row.id }, data: { lastUsedAt: now } });
   }
-  return { ok: true, token: { id: row.id, name: row.name, scope: row.scope } };
+  const { id, email, name } = row.createdBy;
+  return { ok: true, token: { id: row.id, name: row.name, scope: row.scope, issuer: { id, email, name } } };
 }
 
 /** Revokes a token for good; revoking one already revoked keeps the first revocation time. */
