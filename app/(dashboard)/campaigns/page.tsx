@@ -5,6 +5,7 @@ import { z } from "zod";
 import { requirePermission } from "@/lib/auth/session";
 import { can } from "@/lib/auth/permissions";
 import { getPrisma } from "@/lib/db";
+import { reviewItemScopeWhere } from "@/lib/campaigns/access";
 import { campaignStatuses, listCampaigns } from "@/lib/campaigns/queries";
 import { campaignListProgress } from "@/lib/campaigns/report";
 import { campaignViewer } from "@/lib/campaigns/viewer";
@@ -35,6 +36,9 @@ export default async function CampaignsPage({ searchParams }: { searchParams: Pr
   const { total, campaigns } = await listCampaigns(db, who, { status, page, pageSize: PAGE_SIZE });
   const progress = await campaignListProgress(db, who, campaigns.map((campaign) => campaign.id));
   const now = new Date();
+  // Drafts have no items yet: only viewers who see every item (not an owner) ever see one.
+  const seesDrafts = Object.keys(reviewItemScopeWhere(who.user)).length === 0;
+  const tabs = campaignStatuses.filter((s) => seesDrafts || s !== "draft");
 
   return (
     <>
@@ -54,7 +58,7 @@ export default async function CampaignsPage({ searchParams }: { searchParams: Pr
         }
       />
       <nav aria-label="Campaign status" className="mb-4 flex flex-wrap gap-1">
-        {[undefined, ...campaignStatuses].map((s) => (
+        {[undefined, ...tabs].map((s) => (
           <Link
             key={s ?? "all"}
             href={`/campaigns${queryString({ status: s })}`}
