@@ -239,7 +239,15 @@ function runChild<T>(args: string[]): Promise<T> {
   return new Promise((resolve, reject) => {
     const child = spawn(
       process.execPath,
-      ["--conditions=react-server", "--import", "tsx", path.join(root, "lib/bench/ingest-bench.ts"), ...args],
+      [
+        // e.g. BENCH_CHILD_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" to profile each measurement.
+        ...(process.env.BENCH_CHILD_NODE_ARGS?.split(" ").filter(Boolean) ?? []),
+        "--conditions=react-server",
+        "--import",
+        "tsx",
+        path.join(root, "lib/bench/ingest-bench.ts"),
+        ...args,
+      ],
       {
         cwd: root,
         env: process.env,
@@ -328,7 +336,9 @@ async function main(): Promise<void> {
     );
     const [rollups, seen, discovered] = await Promise.all([
       database.prisma.usageRollup.count({ where: { clusterId: fullCluster } }),
-      database.prisma.auditEventSeen.count({ where: { clusterId: fullCluster } }),
+      database.prisma.cluster
+        .findUniqueOrThrow({ where: { id: fullCluster } })
+        .then(({ number }) => database.prisma.auditEventSeen.count({ where: { clusterNumber: number } })),
       database.prisma.identity.count({ where: { clusterId: fullCluster, discoveredByUsage: true } }),
     ]);
     console.log(

@@ -7,7 +7,7 @@ import { notificationConfig } from "@/lib/notifications/config";
 import { deliverDueNotifications } from "@/lib/notifications/outbox";
 import { sendersFor } from "@/lib/notifications/senders";
 import { syncCluster } from "@/lib/sync/sync-cluster";
-import { mergeAbandonedUsage } from "@/lib/usage/merge-staged";
+import { failInterruptedIngestions } from "@/lib/usage/interrupted-ingestions";
 import { pruneUsage } from "@/lib/usage/retention";
 import { startClusterWatch, type ClusterWatch } from "@/lib/sync/watcher";
 
@@ -218,9 +218,8 @@ export async function startJobWorkers(options: JobWorkerOptions = {}): Promise<{
     }
   });
   await boss.work(USAGE_RETENTION, polling, async () => {
-    // Usage staged by crashed ingestions of clusters that have sent nothing since.
-    const merged = await mergeAbandonedUsage(getPrisma());
-    if (merged > 0) log(`usage: merged ${merged} staged chunks left by interrupted ingestions`);
+    const interrupted = await failInterruptedIngestions(getPrisma());
+    if (interrupted > 0) log(`usage: ${interrupted} interrupted ingestions marked failed`);
     const pruned = await pruneUsage(getPrisma());
     log(`usage retention: ${pruned.rollups} rollups and ${pruned.seenEvents} seen audit IDs deleted`);
   });

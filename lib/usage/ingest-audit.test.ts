@@ -8,11 +8,9 @@ import {
   upsertRows,
 } from "@/lib/sync/snapshot-writer";
 import { ingestAuditRecords } from "./ingest-audit";
-import { mergeAbandonedUsage } from "./merge-staged";
+import { failInterruptedIngestions, INTERRUPTED_AFTER_MS } from "./interrupted-ingestions";
 import { recordsFromJsonLines, type AuditRecord } from "./read-records";
 import { pruneUsage } from "./retention";
-import { sqlPoolOf } from "@/lib/db";
-import { inTransaction, stageUsage } from "./write-usage";
 
 const db = setupTestDatabase();
 const CERT_SHA = "ab".repeat(32);
@@ -259,11 +257,11 @@ describe("ingestAuditRecords", () => {
   });
 
   it("a chunk whose transaction fails: earlier chunks stay committed, the batch fails with their counts only", async () => {
-    // A real database failure in the second chunk's transaction (where its usage is staged).
+    // A real database failure in the second chunk's transaction, where it writes its rollups.
     await db.prisma.$executeRawUnsafe(`CREATE FUNCTION refuse_boom() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN IF NEW."payload" LIKE '%"verb":"boom"%' THEN RAISE EXCEPTION 'disk full (simulated)'; END IF; RETURN NEW; END $$`);
+BEGIN IF NEW."verb" = 'boom' THEN RAISE EXCEPTION 'disk full (simulated)'; END IF; RETURN NEW; END $$`);
     await db.prisma.$executeRawUnsafe(
-      `CREATE TRIGGER refuse_boom BEFORE INSERT ON "UsageStaged" FOR EACH ROW EXECUTE FUNCTION refuse_boom()`,
+      `CREATE TRIGGER refuse_boom BEFORE INSERT ON "UsageRollup" FOR EACH ROW EXECUTE FUNCTION refuse_boom()`,
     );
     const log = [
       event({ id: "crash-1", verb: "delete" }),
@@ -284,8 +282,7 @@ BEGIN IF NEW."payload" LIKE '%"verb":"boom"%' THEN RAISE EXCEPTION 'disk full (s
     });
     expect(deletes.count).toBe(2);
 
-    await db.prisma.$executeRawUnsafe(`DROP TRIGGER refuse_boom ON "UsageStaged"`);
-    expect(await db.prisma.usageStaged.count()).toBe(0);
+    await db.prisma.$executeRawUnsafe(`DROP TRIGGER refuse_boom ON "UsageRollup"`);
     // Nothing of the failed chunk was kept: uploading the file again counts exactly what was not committed.
     expect(await ingest(log, 2)).toMatchObject({ accepted: 2, duplicates: 2, rejected: 1 });
   });
@@ -445,7 +442,7 @@ BEGIN IF NEW."payload" LIKE '%"verb":"boom"%' THEN RAISE EXCEPTION 'disk full (s
   });
 });
 
-describe("staged usage", () => {
+describe("chunked ingestion", () => {
   const newCluster = async (name: string) =>
     (
       await db.prisma.cluster.create({
@@ -453,11 +450,7 @@ describe("staged usage", () => {
         select: { id: true },
       })
     ).id;
-  const ingestInto = (
-    cluster: string,
-    lines: string[],
-    options: { chunkSize?: number; bufferedRollups?: number },
-  ) =>
+  const ingestInto = (cluster: string, lines: string[], options: { chunkSize?: number }) =>
     ingestAuditRecords(
       db.prisma,
       { clusterId: cluster, source: "upload", fileName: "audit.log", actorLabel: "test" },
@@ -487,7 +480,7 @@ describe("staged usage", () => {
     }: T) => ({ username: identity.username, ...row });
     const byJson = (a: unknown, b: unknown) => (JSON.stringify(a) < JSON.stringify(b) ? -1 : 1);
     return {
-      rollups: rollups.map(({ id: _id, ...row }) => strip(row)).sort(byJson),
+      rollups: rollups.map(strip).sort(byJson),
       credentials: credentials.map(strip).sort(byJson),
       identities: identities.sort(byJson),
       usageObservedSince,
@@ -539,7 +532,7 @@ describe("staged usage", () => {
     return lines;
   }
 
-  it("chunks summed up in memory and flushed often write exactly what one transaction writes", async () => {
+  it("small chunks write exactly what one chunk writes", async () => {
     const log = busyLog();
     const whole = await newCluster("usage-whole");
     const once = await ingestInto(whole, log, { chunkSize: 1_000 });
@@ -547,118 +540,89 @@ describe("staged usage", () => {
     const expected = await usageOf(whole);
     expect(expected.rollups.length).toBeGreaterThan(10);
     expect(expected.rollups.some((row) => !row.resourceNamesComplete)).toBe(true);
-    // Merged in memory only (one flush at the end), and merged mostly by the database (a flush per chunk).
-    for (const bufferedRollups of [10_000, 2]) {
-      const staged = await newCluster(`usage-staged-${bufferedRollups}`);
-      const outcome = await ingestInto(staged, log, { chunkSize: 3, bufferedRollups });
+    // Stages split across chunks, names and agents over their caps across many chunks.
+    for (const chunkSize of [3, 1]) {
+      const chunked = await newCluster(`usage-chunked-${chunkSize}`);
+      const outcome = await ingestInto(chunked, log, { chunkSize });
       expect(outcome).toMatchObject({
         accepted: once.accepted,
         duplicates: once.duplicates,
         rejected: once.rejected,
       });
-      expect(await usageOf(staged)).toEqual(expected);
-      expect(await db.prisma.usageStaged.count({ where: { clusterId: staged } })).toBe(0);
+      expect(await usageOf(chunked)).toEqual(expected);
     }
   });
 
-  it("a merge that fails leaves the committed chunks staged; recovery merges them exactly once", async () => {
-    const cluster = await newCluster("usage-recovery");
-    await db.prisma.$executeRawUnsafe(`CREATE FUNCTION refuse_merge() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN IF NEW."verb" = 'patch' THEN RAISE EXCEPTION 'disk full at merge (simulated)'; END IF; RETURN NEW; END $$`);
-    await db.prisma.$executeRawUnsafe(
-      `CREATE TRIGGER refuse_merge BEFORE INSERT ON "UsageRollup" FOR EACH ROW EXECUTE FUNCTION refuse_merge()`,
+  it("events counted before are taken out of a chunk by their counts, the new ones around them kept", async () => {
+    const first = busyLog();
+    const cluster = await newCluster("usage-redelivered");
+    await ingestInto(cluster, first, { chunkSize: 1_000 });
+    const before = await usageOf(cluster);
+    // Redelivered events (among them later stages that report a refusal) mixed with new ones, in one chunk.
+    const fresh = [
+      event({
+        id: "fresh-1",
+        username: "system:serviceaccount:apps:worker-1",
+        verb: "get",
+        name: "cm-new",
+        at: 5,
+      }),
+      event({
+        id: "fresh-2",
+        username: "system:serviceaccount:apps:worker-2",
+        verb: "delete",
+        at: 9,
+        code: 403,
+      }),
+    ];
+    const again = [...first.slice(0, 20), fresh[0], ...first.slice(20), fresh[1]];
+    again.push(
+      event({
+        id: "busy-1",
+        stage: "ResponseComplete",
+        code: 403,
+        username: "system:serviceaccount:apps:worker-1",
+      }),
     );
-    const log = ["get", "get", "patch", "list", "get", "list"].map((verb, i) =>
-      event({ id: `merge-${i}`, verb, at: i }),
-    );
-    await expect(ingestInto(cluster, log, { chunkSize: 2 })).rejects.toThrow(/disk full at merge/);
-    const batch = await db.prisma.auditIngestBatch.findFirstOrThrow({ where: { clusterId: cluster } });
-    // Every chunk was committed (so counted), and none of it is lost: it waits, staged.
-    expect(batch).toMatchObject({ status: "failed", accepted: 6 });
-    expect(await db.prisma.usageStaged.count({ where: { batchId: batch.id } })).toBe(3);
-    expect(await db.prisma.usageRollup.count({ where: { clusterId: cluster } })).toBe(0);
-
-    await db.prisma.$executeRawUnsafe(`DROP TRIGGER refuse_merge ON "UsageRollup"`);
-    const merged = await Promise.all([
-      mergeAbandonedUsage(db.prisma, { clusterId: cluster }),
-      mergeAbandonedUsage(db.prisma, { clusterId: cluster }),
-    ]);
-    expect(merged[0] + merged[1]).toBe(3);
-    const counts = await db.prisma.usageRollup.findMany({
-      where: { clusterId: cluster },
-      select: { verb: true, count: true },
-    });
-    expect(Object.fromEntries(counts.map((row) => [row.verb, row.count]))).toEqual({
-      get: 3,
-      patch: 1,
-      list: 2,
-    });
-    expect(await db.prisma.usageStaged.count({ where: { clusterId: cluster } })).toBe(0);
-    // The events were counted once: uploading the log again adds nothing.
-    expect(await ingestInto(cluster, log, { chunkSize: 2 })).toMatchObject({ accepted: 0, duplicates: 6 });
-    expect(
-      await db.prisma.usageRollup.aggregate({ where: { clusterId: cluster }, _sum: { count: true } }),
-    ).toEqual({
-      _sum: { count: 6 },
-    });
+    const outcome = await ingestInto(cluster, again, { chunkSize: 1_000 });
+    // Every line of the first log and the extra stage are duplicates; only the two new events are accepted.
+    expect(outcome).toMatchObject({ accepted: 2, duplicates: first.length + 1, rejected: 0 });
+    const after = await usageOf(cluster);
+    const fresher = await newCluster("usage-fresh-only");
+    await ingestInto(fresher, first, { chunkSize: 1_000 });
+    await ingestInto(fresher, fresh, { chunkSize: 1_000 });
+    // Exactly as if only the two new events had come: nothing counted twice, no refusal added afterwards.
+    expect(after).toEqual(await usageOf(fresher));
+    expect(after).not.toEqual(before);
   });
 
-  it("recovery leaves a live ingestion's chunks alone, and takes those of one silent for too long", async () => {
+  it("an ingestion silent for half an hour is shown as interrupted; a live one is left alone", async () => {
     const cluster = await newCluster("usage-silent");
-    const identity = await db.prisma.identity.create({
+    const silent = await db.prisma.auditIngestBatch.create({
       data: {
         clusterId: cluster,
-        kind: "ServiceAccount",
-        namespace: "ci",
-        name: "bot",
-        username: "system:serviceaccount:ci:bot",
+        source: "upload",
+        actorLabel: "test",
+        lastCommitAt: new Date(Date.now() - INTERRUPTED_AFTER_MS - 60_000),
       },
     });
-    const batch = await db.prisma.auditIngestBatch.create({
+    const live = await db.prisma.auditIngestBatch.create({
       data: { clusterId: cluster, source: "upload", actorLabel: "test" },
     });
-    const at = "2026-11-30T10:00:00.000Z";
-    const stage = (writes: Parameters<typeof stageUsage>[2]) =>
-      inTransaction(sqlPoolOf(db.prisma), (tx) =>
-        stageUsage(tx, { batchId: batch.id, seq: 1, clusterId: cluster }, writes),
-      );
-    await stage({
-      rollups: [
-        {
-          identityId: identity.id,
-          day: "2026-11-30",
-          verb: "get",
-          apiGroup: "",
-          resource: "pods",
-          subresource: "",
-          namespace: "ci",
-          path: "",
-          count: 4,
-          deniedCount: 0,
-          firstSeenAt: at,
-          lastSeenAt: at,
-          userAgents: ["bot/1"],
-          sourceIps: [],
-          resourceNames: [],
-          resourceNamesComplete: false,
-        },
-      ],
-      credentials: [],
-      lastUsed: { [identity.id]: at },
-      earliest: at,
-    });
-    expect(await mergeAbandonedUsage(db.prisma, { clusterId: cluster })).toBe(0);
-    const later = new Date(Date.now() + 31 * 60_000);
-    expect(await mergeAbandonedUsage(db.prisma, { clusterId: cluster, now: later })).toBe(1);
-    expect(await db.prisma.usageRollup.findFirstOrThrow({ where: { clusterId: cluster } })).toMatchObject({
-      count: 4,
-    });
-    expect(await db.prisma.identity.findUniqueOrThrow({ where: { id: identity.id } })).toMatchObject({
-      lastUsedAt: new Date(at),
-    });
-    expect(await db.prisma.auditIngestBatch.findUniqueOrThrow({ where: { id: batch.id } })).toMatchObject({
+    // The next ingestion of the cluster marks it first.
+    await ingestInto(cluster, [event({ id: "after-silence" })], {});
+    expect(await db.prisma.auditIngestBatch.findUniqueOrThrow({ where: { id: silent.id } })).toMatchObject({
       status: "failed",
       error: expect.stringMatching(/Interrupted/),
+    });
+    expect(await db.prisma.auditIngestBatch.findUniqueOrThrow({ where: { id: live.id } })).toMatchObject({
+      status: "running",
+    });
+    // The daily job marks it too, for clusters that send nothing more.
+    const later = new Date(Date.now() + INTERRUPTED_AFTER_MS + 60_000);
+    expect(await failInterruptedIngestions(db.prisma, { now: later })).toBeGreaterThanOrEqual(1);
+    expect(await db.prisma.auditIngestBatch.findUniqueOrThrow({ where: { id: live.id } })).toMatchObject({
+      status: "failed",
     });
   });
 });

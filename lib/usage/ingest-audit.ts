@@ -1,20 +1,18 @@
 // Audit records in, usage rollups out. Records are validated one by one (a bad one costs only itself) and
 // committed chunk by chunk: each chunk is one transaction holding its seen audit IDs, discovered identities, the
 // batch's counters and its usage (rollups, credential use, last-used times), so whatever a batch reports is
-// committed and a crash loses only the chunk in flight. While a chunk commits, the next one is being parsed.
+// committed and a crash loses only what was not yet reported. While a chunk commits, the next one is being parsed.
 //
-// A chunk's usage is staged (one row) rather than upserted row by row: consecutive chunks mostly add to the same
-// rollup rows, so they are summed up in memory and written once per flush, in the transaction that deletes their
-// staged rows. A batch of one chunk (a webhook call) writes its rollups directly. After a crash, recovery merges
-// what is still staged (merge-staged.ts).
+// Chunks are large: a rollup row costs Postgres far more than an event does, and a chunk's events mostly add to
+// the same rows, so the fewer chunks, the fewer rows written. Nothing of a chunk is kept per event but its key
+// and what it added to its rows, so memory stays flat however long the log.
 import { sqlPoolOf, type PrismaClient } from "@/lib/db";
+import { failInterruptedIngestions } from "./interrupted-ingestions";
 import { parseAuditEvent } from "./parse-event";
 import type { AuditRecord } from "./read-records";
 import type { IngestOutcome, RejectedLine, UsageEvent } from "./types";
-import { mergeAbandonedUsage, mergeStagedBatch } from "./merge-staged";
-import { UsageBuffer } from "./usage-buffer";
 import {
-  claimStaged,
+  clusterNumberOf,
   countIntoBatch,
   inTransaction,
   lockClusterUsage,
@@ -22,7 +20,6 @@ import {
   MAX_AGENTS_OR_IPS,
   MAX_RESOURCE_NAMES,
   resolveIdentities,
-  stageUsage,
   writeUsage,
   type CredentialUsageRow,
   type RollupRow,
@@ -38,29 +35,33 @@ export interface IngestTarget {
 }
 
 export interface IngestOptions {
-  /** Records per transaction (default 20,000). */
+  /** Records per transaction (default 200,000). */
   chunkSize?: number;
-  /** Rollup rows summed up in memory before they are written (default 100,000): bounds memory, not durability. */
-  bufferedRollups?: number;
   /** Called after each committed chunk with the totals so far. */
   onProgress?: (outcome: IngestOutcome) => void;
   /** Queue a re-analysis of the cluster when events were accepted (default true). */
   analyze?: boolean;
 }
 
-export const DEFAULT_CHUNK_SIZE = 20_000;
-export const DEFAULT_BUFFERED_ROLLUPS = 100_000;
+// 200,000 records commit in a second or two, which is as long as a webhook delivery of the same cluster waits.
+export const DEFAULT_CHUNK_SIZE = 200_000;
 const MAX_SAMPLE_REASONS = 20;
 const DAY_MS = 86_400_000;
 /** Deadlocks with a concurrent sync (which writes the same Identity and Credential rows) are retried. */
 const RETRIED_SQLSTATES = ["40P01", "40001"];
 const MAX_ATTEMPTS = 3;
 
+// A key's two 32-bit halves are written straight into a BigInt64Array's words: no BigInt per event.
+const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+const LOW_WORD = LITTLE_ENDIAN ? 0 : 1;
+const HIGH_WORD = 1 - LOW_WORD;
+
 /**
- * The persisted 64-bit key of an audit ID (cyrb53's two 32-bit lanes, both kept). AuditEventSeen holds these:
- * changing the function would count every stored event again.
+ * The persisted 64-bit key of an audit ID (cyrb53's two 32-bit lanes, both kept), written at `index` of the
+ * BigInt64Array whose 32-bit words are `words`. AuditEventSeen holds these: changing the function would count
+ * every stored event again.
  */
-function auditKey(id: string, keys: SeenKeys, index: number): void {
+function auditKey(id: string, words: Int32Array, index: number): void {
   let h1 = 0xdeadbeef;
   let h2 = 0x41c6ce57;
   for (let i = 0; i < id.length; i++) {
@@ -72,155 +73,57 @@ function auditKey(id: string, keys: SeenKeys, index: number): void {
   h1 ^= Math.imul(h2 ^ (h2 >>> 13), 3266489909);
   h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507);
   h2 ^= Math.imul(h1 ^ (h1 >>> 13), 3266489909);
-  keys.high[index] = h2;
-  keys.low[index] = h1;
+  words[2 * index + HIGH_WORD] = h2;
+  words[2 * index + LOW_WORD] = h1;
 }
 
 const unionInto = (target: string[], value: string, max: number) => {
   if (value !== "" && target.length < max && !target.includes(value)) target.push(value);
 };
 
-type Timed = { first: number; last: number };
-type PendingRollup = Omit<RollupRow, "identityId" | "firstSeenAt" | "lastSeenAt"> &
-  Timed & { username: string };
-type PendingCredentialUsage = Omit<CredentialUsageRow, "identityId" | "firstSeenAt" | "lastSeenAt"> &
-  Timed & { username: string };
+type PendingRollup = Omit<RollupRow, "identityId"> & { username: string };
+type PendingCredentialUsage = Omit<CredentialUsageRow, "identityId"> & { username: string };
 
-/** The chunk's new events summed up per identity (by username, resolved to ids in the transaction). */
-interface UsageSummary {
-  rollups: PendingRollup[];
-  credentials: PendingCredentialUsage[];
-  /** Latest use per username (epoch ms): the identity's own events, and its credentials' when it impersonated. */
-  lastUsed: Map<string, number>;
-  earliest: number;
-  usernames: Set<string>;
-}
-
-const dayNames = new Map<number, string>();
-const dayName = (day: number) => {
-  let name = dayNames.get(day);
-  if (name === undefined) dayNames.set(day, (name = new Date(day * DAY_MS).toISOString().slice(0, 10)));
-  return name;
-};
-
-function summarize(events: readonly UsageEvent[], skip?: ReadonlySet<number>): UsageSummary {
-  const rollups = new Map<string, PendingRollup>();
-  const credentials = new Map<string, PendingCredentialUsage>();
-  const lastUsed = new Map<string, number>();
-  const usernames = new Set<string>();
-  let earliest = Infinity;
-  const raise = (username: string, at: number) => {
-    usernames.add(username);
-    if (!(lastUsed.get(username)! >= at)) lastUsed.set(username, at);
-  };
-  for (let i = 0; i < events.length; i++) {
-    if (skip?.has(i)) continue;
-    const event = events[i];
-    const at = event.at.getTime();
-    const day = dayName(Math.floor(at / DAY_MS));
-    if (at < earliest) earliest = at;
-    raise(event.username, at);
-    const key = `${event.username}\u0000${day}\u0000${event.verb}\u0000${event.apiGroup}\u0000${event.resource}\u0000${event.subresource}\u0000${event.namespace}\u0000${event.path}`;
-    let row = rollups.get(key);
-    if (!row) {
-      row = {
-        username: event.username,
-        day,
-        verb: event.verb,
-        apiGroup: event.apiGroup,
-        resource: event.resource,
-        subresource: event.subresource,
-        namespace: event.namespace,
-        path: event.path,
-        count: 0,
-        deniedCount: 0,
-        first: at,
-        last: at,
-        userAgents: [],
-        sourceIps: [],
-        resourceNames: [],
-        resourceNamesComplete: true,
-      };
-      rollups.set(key, row);
-    }
-    row.count++;
-    if (event.denied) row.deniedCount++;
-    if (at < row.first) row.first = at;
-    if (at > row.last) row.last = at;
-    unionInto(row.userAgents, event.userAgent, MAX_AGENTS_OR_IPS);
-    for (const ip of event.sourceIps) unionInto(row.sourceIps, ip, MAX_AGENTS_OR_IPS);
-    if (!event.name) row.resourceNamesComplete = false;
-    else if (!row.resourceNames.includes(event.name)) {
-      if (row.resourceNames.length < MAX_RESOURCE_NAMES) row.resourceNames.push(event.name);
-      else row.resourceNamesComplete = false;
-    }
-
-    if (event.credentialRef) {
-      // The credential is the authenticated user's, also when it impersonated someone else.
-      const owner = event.impersonatedBy ?? event.username;
-      raise(owner, at);
-      let usage = credentials.get(event.credentialRef);
-      if (!usage) {
-        usage = {
-          credentialRef: event.credentialRef,
-          fingerprint: credentialFingerprint(event.credentialRef),
-          username: owner,
-          count: 0,
-          first: at,
-          last: at,
-          userAgents: [],
-          sourceIps: [],
-        };
-        credentials.set(event.credentialRef, usage);
-      }
-      usage.count++;
-      usage.username = owner;
-      if (at < usage.first) usage.first = at;
-      if (at > usage.last) usage.last = at;
-      unionInto(usage.userAgents, event.userAgent, MAX_AGENTS_OR_IPS);
-      for (const ip of event.sourceIps) unionInto(usage.sourceIps, ip, MAX_AGENTS_OR_IPS);
-    }
-  }
-  return {
-    rollups: [...rollups.values()],
-    credentials: [...credentials.values()],
-    lastUsed,
-    earliest,
-    usernames,
-  };
-}
-
-/** The rows to write, with identity ids for usernames. */
-function withIdentities(summary: UsageSummary, ids: ReadonlyMap<string, string>): UsageWrites {
-  const times = ({ first, last }: Timed) => ({
-    firstSeenAt: new Date(first).toISOString(),
-    lastSeenAt: new Date(last).toISOString(),
-  });
-  return {
-    rollups: summary.rollups.map(({ username, first, last, ...row }): RollupRow => ({
-      ...row,
-      identityId: ids.get(username)!,
-      ...times({ first, last }),
-    })),
-    credentials: summary.credentials.map(({ username, first, last, ...row }): CredentialUsageRow => ({
-      ...row,
-      identityId: ids.get(username)!,
-      ...times({ first, last }),
-    })),
-    lastUsed: Object.fromEntries(
-      [...summary.lastUsed].map(([username, at]) => [ids.get(username)!, new Date(at).toISOString()]),
-    ),
-    earliest: Number.isFinite(summary.earliest) ? new Date(summary.earliest).toISOString() : null,
-  };
-}
-
-/** One chunk's records: valid events deduplicated by audit ID, and the rejections, in record order. */
+/**
+ * One chunk's records, summed up as they arrive: the rollups and credential use of its events (by username,
+ * resolved to identity ids in the transaction), and per event only its key and what it added to the sums. An
+ * event that turns out to be counted before (another stage, a redelivery, a re-upload) is taken out again by
+ * its counts alone: it is the same request, so the times, agents, addresses and names it added are already in.
+ */
 class Chunk {
-  readonly events: UsageEvent[] = [];
-  readonly rejections: RejectedLine[] = [];
-  duplicates = 0;
   records = 0;
-  private readonly byAuditId = new Map<string, number>();
+  duplicates = 0;
+  /** Distinct events (by key) so far. */
+  length = 0;
+  readonly rejections: RejectedLine[] = [];
+  keys: SeenKeys = { key: new BigInt64Array(0), day: new Int32Array(0), length: 0 };
+  private words = new Int32Array(0);
+  private denied = new Uint8Array(0);
+  private readonly rollupOf: PendingRollup[] = [];
+  private readonly credentialOf: (PendingCredentialUsage | undefined)[] = [];
+  private readonly rollups = new Map<string, PendingRollup>();
+  private readonly credentials = new Map<string, PendingCredentialUsage>();
+  /** Latest use per username (epoch ms): the identity's own events, and its credentials' when it impersonated. */
+  private readonly lastUsed = new Map<string, number>();
+  private earliest = Infinity;
+  /** Event positions by the low 30 bits of their key (a small integer), and by the whole key where those collide. */
+  private readonly bySlot = new Map<number, number>();
+  private readonly byKey = new Map<bigint, number>();
+
+  /** Room for one more event: the per-event arrays double (a webhook call's chunk holds a handful). */
+  private grow(): void {
+    if (this.length < this.denied.length) return;
+    const capacity = Math.max(1024, 2 * this.denied.length);
+    const key = new BigInt64Array(capacity);
+    key.set(this.keys.key);
+    const day = new Int32Array(capacity);
+    day.set(this.keys.day);
+    const denied = new Uint8Array(capacity);
+    denied.set(this.denied);
+    this.keys = { key, day, length: this.length };
+    this.words = new Int32Array(key.buffer);
+    this.denied = denied;
+  }
 
   add(record: AuditRecord): void {
     this.records++;
@@ -233,31 +136,160 @@ class Chunk {
       this.rejections.push({ line: record.line, reason: parsed.reason });
       return;
     }
-    const earlier = this.byAuditId.get(parsed.event.auditId);
+    this.grow();
+    const index = this.length;
+    auditKey(parsed.event.auditId, this.words, index);
+    const earlier = this.earlierWithKey(index);
     if (earlier === undefined) {
-      this.byAuditId.set(parsed.event.auditId, this.events.length);
-      this.events.push(parsed.event);
+      this.length = this.keys.length = index + 1;
+      this.sumUp(parsed.event, index);
       return;
     }
     // Another stage of a request already here: only a later stage knows the response, so a refusal carries over.
     this.duplicates++;
-    if (parsed.event.denied) this.events[earlier].denied = true;
+    if (parsed.event.denied && !this.denied[earlier]) {
+      this.denied[earlier] = 1;
+      this.rollupOf[earlier].deniedCount++;
+    }
   }
 
-  /** Keys and sums, computed once the chunk is full (while the previous chunk is still committing). */
-  close(): { keys: SeenKeys; summary: UsageSummary } {
-    const length = this.events.length;
-    const keys: SeenKeys = {
-      high: new Int32Array(length),
-      low: new Int32Array(length),
-      day: new Int32Array(length),
-      length,
-    };
-    for (let i = 0; i < length; i++) {
-      auditKey(this.events[i].auditId, keys, i);
-      keys.day[i] = Math.floor(this.events[i].at.getTime() / DAY_MS);
+  /** The position of an event with the same key as the one written at `index`; else `index` is registered. */
+  private earlierWithKey(index: number): number | undefined {
+    const slot = this.words[2 * index + LOW_WORD] & 0x3fffffff;
+    const first = this.bySlot.get(slot);
+    if (first === undefined) {
+      this.bySlot.set(slot, index);
+      return undefined;
     }
-    return { keys, summary: summarize(this.events) };
+    const key = this.keys.key[index];
+    if (this.keys.key[first] === key) return first;
+    const other = this.byKey.get(key);
+    if (other === undefined) this.byKey.set(key, index);
+    return other;
+  }
+
+  private raise(username: string, at: number): void {
+    if (!(this.lastUsed.get(username)! >= at)) this.lastUsed.set(username, at);
+  }
+
+  private sumUp(event: UsageEvent, index: number): void {
+    const at = event.at.getTime();
+    const day = Math.floor(at / DAY_MS);
+    this.keys.day[index] = day;
+    if (at < this.earliest) this.earliest = at;
+    this.raise(event.username, at);
+    const key = `${event.username}\u0000${day}\u0000${event.verb}\u0000${event.apiGroup}\u0000${event.resource}\u0000${event.subresource}\u0000${event.namespace}\u0000${event.path}`;
+    let row = this.rollups.get(key);
+    if (!row) {
+      row = {
+        username: event.username,
+        day,
+        verb: event.verb,
+        apiGroup: event.apiGroup,
+        resource: event.resource,
+        subresource: event.subresource,
+        namespace: event.namespace,
+        path: event.path,
+        count: 0,
+        deniedCount: 0,
+        firstSeenAt: at,
+        lastSeenAt: at,
+        userAgents: [],
+        sourceIps: [],
+        resourceNames: [],
+        resourceNamesComplete: true,
+      };
+      this.rollups.set(key, row);
+    }
+    this.rollupOf[index] = row;
+    row.count++;
+    if (event.denied) {
+      row.deniedCount++;
+      this.denied[index] = 1;
+    }
+    if (at < row.firstSeenAt) row.firstSeenAt = at;
+    if (at > row.lastSeenAt) row.lastSeenAt = at;
+    unionInto(row.userAgents, event.userAgent, MAX_AGENTS_OR_IPS);
+    for (const ip of event.sourceIps) unionInto(row.sourceIps, ip, MAX_AGENTS_OR_IPS);
+    if (!event.name) row.resourceNamesComplete = false;
+    else if (!row.resourceNames.includes(event.name)) {
+      if (row.resourceNames.length < MAX_RESOURCE_NAMES) row.resourceNames.push(event.name);
+      else row.resourceNamesComplete = false;
+    }
+
+    if (!event.credentialRef) return;
+    // The credential is the authenticated user's, also when it impersonated someone else.
+    const owner = event.impersonatedBy ?? event.username;
+    this.raise(owner, at);
+    let usage = this.credentials.get(event.credentialRef);
+    if (!usage) {
+      usage = {
+        credentialRef: event.credentialRef,
+        fingerprint: credentialFingerprint(event.credentialRef),
+        username: owner,
+        count: 0,
+        firstSeenAt: at,
+        lastSeenAt: at,
+        userAgents: [],
+        sourceIps: [],
+      };
+      this.credentials.set(event.credentialRef, usage);
+    }
+    this.credentialOf[index] = usage;
+    usage.count++;
+    usage.username = owner;
+    if (at < usage.firstSeenAt) usage.firstSeenAt = at;
+    if (at > usage.lastSeenAt) usage.lastSeenAt = at;
+    unionInto(usage.userAgents, event.userAgent, MAX_AGENTS_OR_IPS);
+    for (const ip of event.sourceIps) unionInto(usage.sourceIps, ip, MAX_AGENTS_OR_IPS);
+  }
+
+  /** The usernames the sums are by. */
+  usernames(): Set<string> {
+    return new Set(this.lastUsed.keys());
+  }
+
+  /**
+   * The rows to write, with identity ids for usernames, without the counts of the events at positions `seen`
+   * (counted before); rows left with no new event are dropped.
+   */
+  writes(ids: ReadonlyMap<string, string>, seen: ReadonlySet<number>): UsageWrites {
+    const taken = new Map<PendingRollup | PendingCredentialUsage, { count: number; denied: number }>();
+    const take = (row: PendingRollup | PendingCredentialUsage | undefined, denied: number) => {
+      if (!row) return;
+      const sums = taken.get(row) ?? { count: 0, denied: 0 };
+      sums.count++;
+      sums.denied += denied;
+      taken.set(row, sums);
+    };
+    for (const index of seen) {
+      take(this.rollupOf[index], this.denied[index]);
+      take(this.credentialOf[index], 0);
+    }
+    const rollups: RollupRow[] = [];
+    for (const pending of this.rollups.values()) {
+      const { username, ...row } = pending;
+      const less = taken.get(pending);
+      if (less) {
+        row.count -= less.count;
+        row.deniedCount -= less.denied;
+      }
+      if (row.count > 0) rollups.push({ ...row, identityId: ids.get(username)! });
+    }
+    const credentials: CredentialUsageRow[] = [];
+    for (const pending of this.credentials.values()) {
+      const { username, ...row } = pending;
+      row.count -= taken.get(pending)?.count ?? 0;
+      if (row.count > 0) credentials.push({ ...row, identityId: ids.get(username)! });
+    }
+    const lastUsed: Record<string, number> = {};
+    for (const [username, at] of this.lastUsed) lastUsed[ids.get(username)!] = at;
+    return {
+      rollups,
+      credentials,
+      lastUsed,
+      earliest: Number.isFinite(this.earliest) ? this.earliest : null,
+    };
   }
 }
 
@@ -302,6 +334,8 @@ export async function ingestAuditRecords(
   options: IngestOptions = {},
 ): Promise<IngestOutcome> {
   const { clusterId } = target;
+  // An earlier ingestion of this cluster that died mid-way shows as failed before this one starts.
+  await failInterruptedIngestions(db, { clusterId });
   const chunkSize = Math.max(1, options.chunkSize ?? DEFAULT_CHUNK_SIZE);
   const batch = await db.auditIngestBatch.create({
     data: { clusterId, source: target.source, fileName: target.fileName, actorLabel: target.actorLabel },
@@ -316,33 +350,24 @@ export async function ingestAuditRecords(
   };
   // Usernames resolved by committed chunks; a rolled-back chunk's discoveries are not kept.
   const identityIds = new Map<string, string>();
-  // Committed chunks' usage not yet in the rollups: staged in the database (durable) and summed up here.
-  const buffer = new UsageBuffer();
-  const bufferedRollups = Math.max(1, options.bufferedRollups ?? DEFAULT_BUFFERED_ROLLUPS);
-  let staged = 0;
-
-  /**
-   * One chunk in one transaction: its seen keys, discovered identities and counters, and its usage either
-   * staged (more chunks to come) or written straight into the rollups (nothing staged to merge it with).
-   */
   const pool = sqlPoolOf(db);
-  const commitOnce = async (chunk: Chunk, closed: ReturnType<Chunk["close"]>, stageAs: number | null) =>
+  const clusterNumber = await inTransaction(pool, (tx) => clusterNumberOf(tx, clusterId));
+
+  /** One chunk in one transaction: its seen keys, discovered identities, usage and counters. */
+  const commitOnce = async (chunk: Chunk) =>
     inTransaction(pool, async (tx) => {
       await lockClusterUsage(tx, clusterId);
-      const seenBefore = await markSeen(tx, clusterId, closed.keys);
-      // Counted before (another stage, a redelivery, a re-upload): sum up the rest again, rarely needed.
-      const summary = seenBefore.size ? summarize(chunk.events, seenBefore) : closed.summary;
-      const unknown = [...summary.usernames].filter((username) => !identityIds.has(username));
+      const seenBefore = await markSeen(tx, clusterNumber, chunk.keys);
+      const unknown = [...chunk.usernames()].filter((username) => !identityIds.has(username));
       const resolved = unknown.length
         ? await resolveIdentities(tx, clusterId, unknown, new Date())
         : new Map<string, string>();
-      const writes = withIdentities(
-        summary,
-        resolved.size ? new Map([...identityIds, ...resolved]) : identityIds,
+      await writeUsage(
+        tx,
+        clusterId,
+        chunk.writes(resolved.size ? new Map([...identityIds, ...resolved]) : identityIds, seenBefore),
       );
-      if (stageAs === null) await writeUsage(tx, clusterId, writes);
-      else await stageUsage(tx, { batchId: batch.id, seq: stageAs, clusterId }, writes);
-      const accepted = chunk.events.length - seenBefore.size;
+      const accepted = chunk.length - seenBefore.size;
       const duplicates = chunk.duplicates + seenBefore.size;
       const sampleReasons = [...outcome.sampleReasons, ...chunk.rejections]
         .slice(0, MAX_SAMPLE_REASONS)
@@ -353,62 +378,37 @@ export async function ingestAuditRecords(
         rejected: chunk.rejections.length,
         sampleReasons,
       });
-      return { accepted, duplicates, sampleReasons, resolved, writes };
+      return { accepted, duplicates, sampleReasons, resolved };
     });
 
-  /** Writes the buffered usage into the rollups, in the transaction that claims its staged chunks. */
-  const flush = async () => {
-    if (buffer.isEmpty) return;
-    const claimed = await retried(() =>
-      inTransaction(pool, async (tx) => {
-        await lockClusterUsage(tx, clusterId);
-        if ((await claimStaged(tx, batch.id, buffer.seqs)) !== buffer.seqs.length) return false;
-        await writeUsage(tx, clusterId, buffer.writes());
-        return true;
-      }),
-    );
-    buffer.clear();
-    // Recovery took some of them for an abandoned batch (this one stalled): merge what is left from the database.
-    if (!claimed) await mergeStagedBatch(db, clusterId, batch.id);
-  };
-
-  const commit = async (chunk: Chunk, closed: ReturnType<Chunk["close"]>, last: boolean) => {
-    const stageAs = last && buffer.isEmpty ? null : ++staged;
-    const done = await retried(() => commitOnce(chunk, closed, stageAs));
+  const commit = async (chunk: Chunk) => {
+    const done = await retried(() => commitOnce(chunk));
     for (const [username, id] of done.resolved) identityIds.set(username, id);
-    if (stageAs !== null) buffer.add(stageAs, done.writes);
     outcome.accepted += done.accepted;
     outcome.duplicates += done.duplicates;
     outcome.rejected += chunk.rejections.length;
     outcome.sampleReasons = done.sampleReasons;
-    if (last || buffer.rollupCount >= bufferedRollups) await flush();
     options.onProgress?.({ ...outcome, sampleReasons: [...outcome.sampleReasons] });
   };
 
-  // Left behind by a crashed ingestion of this cluster: merged before new usage comes in.
-  await mergeAbandonedUsage(db, { clusterId });
   let inFlight: Promise<void> | undefined;
   try {
     let chunk = new Chunk();
     for await (const record of records) {
       chunk.add(record);
       if (chunk.records < chunkSize) continue;
-      const closed = chunk.close();
       await inFlight;
-      inFlight = commit(chunk, closed, false);
+      inFlight = commit(chunk);
       // Handled where it is awaited; this only keeps Node from reporting it as unhandled in the meantime.
       inFlight.catch(() => undefined);
       chunk = new Chunk();
     }
     await inFlight;
     inFlight = undefined;
-    if (chunk.records > 0) await commit(chunk, chunk.close(), true);
-    else await flush();
+    if (chunk.records > 0) await commit(chunk);
   } catch (error) {
     // A failed read must not race the chunk still committing: the batch's counts are what got committed.
     await inFlight?.catch(() => undefined);
-    // What was committed is merged now if it can be; otherwise it stays staged for recovery.
-    await flush().catch(() => undefined);
     const message = error instanceof Error ? error.message : String(error);
     await db.auditIngestBatch
       .update({

@@ -24,7 +24,7 @@ export interface RetentionOutcome {
 
 export async function pruneUsage(db: PrismaClient, now: Date = new Date()): Promise<RetentionOutcome> {
   const outcome: RetentionOutcome = { rollups: 0, seenEvents: 0 };
-  const clusters = await db.cluster.findMany({ select: { id: true, settings: true } });
+  const clusters = await db.cluster.findMany({ select: { id: true, number: true, settings: true } });
   for (const cluster of clusters) {
     const cutoff = firstDayKept(now, usageRetentionDays(cluster.settings));
     outcome.rollups += await db.$executeRawUnsafe(
@@ -33,16 +33,16 @@ export async function pruneUsage(db: PrismaClient, now: Date = new Date()): Prom
       cutoff,
     );
     outcome.seenEvents += await db.$executeRawUnsafe(
-      `DELETE FROM "AuditEventSeen" WHERE "clusterId" = $1 AND "day" < $2::date`,
-      cluster.id,
+      `DELETE FROM "AuditEventSeen" WHERE "clusterNumber" = $1 AND "day" < $2::date`,
+      cluster.number,
       cutoff,
     );
   }
   // AuditEventSeen has no foreign key: keys of deleted clusters expire after the default period.
   outcome.seenEvents += await db.$executeRawUnsafe(
-    `DELETE FROM "AuditEventSeen" WHERE "day" < $1::date AND "clusterId" <> ALL($2::text[])`,
+    `DELETE FROM "AuditEventSeen" WHERE "day" < $1::date AND "clusterNumber" <> ALL($2::int[])`,
     firstDayKept(now, DEFAULT_USAGE_RETENTION_DAYS),
-    clusters.map((cluster) => cluster.id),
+    clusters.map((cluster) => cluster.number),
   );
   return outcome;
 }

@@ -1,8 +1,9 @@
-// The bulk SQL of one ingestion chunk: a handful of set-based statements per few thousand events (arrays and
-// jsonb_to_recordset, as lib/sync/snapshot-writer.ts does), never one statement per event. All run inside the
+// The bulk SQL of one ingestion chunk: a handful of set-based statements per hundred thousand events (arrays in
+// Postgres' binary format, or jsonb_to_recordset for the smaller ones), never one statement per event. All run inside the
 // chunk's transaction, on a node-postgres client of the Prisma client's own pool (see sqlPoolOf): these
 // parameters run to megabytes, which Prisma's raw queries would pass through JSON twice.
 import type pg from "pg";
+import { boolArray, int4Array, int8Array, int8ArrayOfNumbers, textArray } from "@/lib/db/binary-arrays";
 import { parseServiceAccountUsername } from "@/lib/rbac";
 
 type Db = pg.ClientBase;
@@ -28,10 +29,16 @@ export async function inTransaction<T>(pool: pg.Pool, work: (db: Db) => Promise<
 export const MAX_AGENTS_OR_IPS = 10;
 export const MAX_RESOURCE_NAMES = 20;
 
+// Days are counted from 1970-01-01 (UTC) and times are epoch milliseconds: numbers, which a chunk of tens of
+// thousands of rows neither formats nor compares as strings.
+const fromEpochDay = (expression: string) => `(date '1970-01-01' + ${expression})`;
+const fromEpochMs = (expression: string) =>
+  `(timestamp '1970-01-01' + ${expression} * interval '1 millisecond')`;
+
 export interface RollupRow {
   identityId: string;
-  /** YYYY-MM-DD (UTC). */
-  day: string;
+  /** Days since 1970-01-01 (UTC). */
+  day: number;
   verb: string;
   apiGroup: string;
   resource: string;
@@ -40,8 +47,9 @@ export interface RollupRow {
   path: string;
   count: number;
   deniedCount: number;
-  firstSeenAt: string;
-  lastSeenAt: string;
+  /** Epoch milliseconds. */
+  firstSeenAt: number;
+  lastSeenAt: number;
   userAgents: string[];
   sourceIps: string[];
   resourceNames: string[];
@@ -54,51 +62,82 @@ export interface CredentialUsageRow {
   fingerprint: string | null;
   identityId: string;
   count: number;
-  firstSeenAt: string;
-  lastSeenAt: string;
+  /** Epoch milliseconds. */
+  firstSeenAt: number;
+  lastSeenAt: number;
   userAgents: string[];
   sourceIps: string[];
 }
 
-/** A 64-bit event key as two signed 32-bit halves, and its UTC day (days since 1970-01-01). */
+/** The chunk's 64-bit event keys and their UTC days (days since 1970-01-01), position by position. */
 export interface SeenKeys {
-  high: Int32Array;
-  low: Int32Array;
+  key: BigInt64Array;
   day: Int32Array;
   length: number;
 }
 
-const intArray = (values: Int32Array, length: number) => `{${values.subarray(0, length).join(",")}}`;
+/** The keys ordered by day, then key: the index is walked once left to right rather than hit at random pages. */
+function inIndexOrder(keys: SeenKeys): { day: Int32Array; key: BigInt64Array } {
+  const perDay = new Map<number, number>();
+  for (let i = 0; i < keys.length; i++) perDay.set(keys.day[i], (perDay.get(keys.day[i]) ?? 0) + 1);
+  const days = [...perDay.keys()].sort((a, b) => a - b);
+  const start = new Map<number, number>();
+  let offset = 0;
+  for (const day of days) {
+    start.set(day, offset);
+    offset += perDay.get(day)!;
+  }
+  const day = new Int32Array(keys.length);
+  const key = new BigInt64Array(keys.length);
+  const next = new Map(start);
+  for (let i = 0; i < keys.length; i++) {
+    const at = next.get(keys.day[i])!;
+    next.set(keys.day[i], at + 1);
+    key[at] = keys.key[i];
+    day[at] = keys.day[i];
+  }
+  for (const first of days) key.subarray(start.get(first)!, start.get(first)! + perDay.get(first)!).sort();
+  return { day, key };
+}
+
+const INSERT_SEEN_SQL = `INSERT INTO "AuditEventSeen" ("clusterNumber", "day", "eventKey")
+SELECT $1, date '1970-01-01' + u.day, u.key FROM unnest($2::int4[], $3::int8[]) AS u(day, key)
+ON CONFLICT DO NOTHING`;
 
 /**
  * Records the chunk's event keys as seen; returns the positions of those already seen before (another stage,
- * a redelivery, a re-upload). Concurrent ingestions of one cluster are serialised by the caller's lock.
+ * a redelivery, a re-upload). Keys must be distinct; concurrent ingestions of one cluster are serialised by
+ * the caller's lock. Usually none was seen: the insert says so by its row count, and only otherwise is it
+ * done again, returning what it inserted.
  */
-export async function markSeen(db: Db, clusterId: string, keys: SeenKeys): Promise<Set<number>> {
+export async function markSeen(db: Db, clusterNumber: number, keys: SeenKeys): Promise<Set<number>> {
   if (keys.length === 0) return new Set();
-  const { rows } = await db.query<{ position: number }>(
-    `WITH input AS (
-  SELECT (u.high::bigint << 32) | (u.low::bigint & 4294967295) AS key, date '1970-01-01' + u.day AS day, u.position
-  FROM unnest($2::int[], $3::int[], $4::int[]) WITH ORDINALITY AS u(high, low, day, position)
-), inserted AS (
-  INSERT INTO "AuditEventSeen" ("clusterId", "day", "eventKey")
-  SELECT $1, input.day, input.key FROM input
-  -- In index order: the index is walked once left to right rather than hit at random pages.
-  ORDER BY input.day, input.key
-  ON CONFLICT DO NOTHING
-  RETURNING "day", "eventKey"
-)
-SELECT (input.position - 1)::int AS position FROM input
-LEFT JOIN inserted ON inserted."day" = input.day AND inserted."eventKey" = input.key
-WHERE inserted."eventKey" IS NULL`,
-    [
-      clusterId,
-      intArray(keys.high, keys.length),
-      intArray(keys.low, keys.length),
-      intArray(keys.day, keys.length),
-    ],
+  const ordered = inIndexOrder(keys);
+  const params = [clusterNumber, int4Array(ordered.day), int8Array(ordered.key)];
+  await db.query("SAVEPOINT mark_seen");
+  const { rowCount } = await db.query(INSERT_SEEN_SQL, params);
+  if (rowCount === keys.length) {
+    await db.query("RELEASE SAVEPOINT mark_seen");
+    return new Set();
+  }
+  await db.query("ROLLBACK TO SAVEPOINT mark_seen");
+  const { rows } = await db.query<{ day: number; key: string }>(
+    `${INSERT_SEEN_SQL} RETURNING ("day" - date '1970-01-01') AS "day", "eventKey"::text AS "key"`,
+    params,
   );
-  return new Set(rows.map((row) => row.position));
+  const inserted = new Set(rows.map((row) => `${row.day}:${row.key}`));
+  const seen = new Set<number>();
+  for (let i = 0; i < keys.length; i++) if (!inserted.has(`${keys.day[i]}:${keys.key[i]}`)) seen.add(i);
+  return seen;
+}
+
+/** The cluster's compact number, which prefixes its seen audit IDs. */
+export async function clusterNumberOf(db: Db, clusterId: string): Promise<number> {
+  const { rows } = await db.query<{ number: number }>(`SELECT "number" FROM "Cluster" WHERE "id" = $1`, [
+    clusterId,
+  ]);
+  if (!rows[0]) throw new Error(`cluster ${clusterId} does not exist`);
+  return rows[0].number;
 }
 
 // Live rows first; a request is made by a service account or certificate user rather than a same-named
@@ -148,11 +187,13 @@ const cappedUnion = (column: string, max: number) =>
 
 const ROLLUP_SQL = `INSERT INTO "UsageRollup" AS t ("clusterId", "identityId", "day", "verb", "apiGroup", "resource", "subresource", "namespace", "path",
   "count", "deniedCount", "firstSeenAt", "lastSeenAt", "userAgents", "sourceIps", "resourceNames", "resourceNamesComplete")
-SELECT $1, r."identityId", r."day"::date, r."verb", r."apiGroup", r."resource", r."subresource", r."namespace", r."path",
-  r."count", r."deniedCount", r."firstSeenAt"::timestamp(3), r."lastSeenAt"::timestamp(3), r."userAgents", r."sourceIps", r."resourceNames", r."resourceNamesComplete"
-FROM jsonb_to_recordset($2::jsonb) AS r("identityId" text, "day" text, "verb" text, "apiGroup" text, "resource" text, "subresource" text,
-  "namespace" text, "path" text, "count" int, "deniedCount" int, "firstSeenAt" text, "lastSeenAt" text, "userAgents" text[], "sourceIps" text[],
-  "resourceNames" text[], "resourceNamesComplete" boolean)
+SELECT $1, r."identityId", ${fromEpochDay('r."day"')}, r."verb", r."apiGroup", r."resource", r."subresource", r."namespace", r."path",
+  r."count", r."deniedCount", ${fromEpochMs('r."firstSeenAt"')}, ${fromEpochMs('r."lastSeenAt"')},
+  r."userAgents"::text[], r."sourceIps"::text[], r."resourceNames"::text[], r."resourceNamesComplete"
+FROM unnest($2::text[], $3::int4[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::int4[], $11::int4[],
+  $12::int8[], $13::int8[], $14::text[], $15::text[], $16::text[], $17::bool[])
+  AS r("identityId", "day", "verb", "apiGroup", "resource", "subresource", "namespace", "path", "count", "deniedCount",
+    "firstSeenAt", "lastSeenAt", "userAgents", "sourceIps", "resourceNames", "resourceNamesComplete")
 ORDER BY r."identityId", r."day", r."verb", r."apiGroup", r."resource", r."subresource", r."namespace", r."path"
 ON CONFLICT ("identityId", "day", "verb", "apiGroup", "resource", "subresource", "namespace", "path") DO UPDATE SET
   "count" = t."count" + EXCLUDED."count",
@@ -167,9 +208,34 @@ ON CONFLICT ("identityId", "day", "verb", "apiGroup", "resource", "subresource",
 
 const ROWS_PER_STATEMENT = 5_000;
 
+/** A text[] literal (`{"a","b"}`): a row's list, cast by the statement, inside an array of such lists. */
+const arrayLiteral = (values: readonly string[]) =>
+  `{${values.map((value) => `"${value.replace(/["\\]/g, "\\$&")}"`).join(",")}}`;
+
 async function upsertRollups(db: Db, clusterId: string, rows: readonly RollupRow[]): Promise<void> {
-  for (let start = 0; start < rows.length; start += ROWS_PER_STATEMENT)
-    await db.query(ROLLUP_SQL, [clusterId, JSON.stringify(rows.slice(start, start + ROWS_PER_STATEMENT))]);
+  for (let start = 0; start < rows.length; start += ROWS_PER_STATEMENT) {
+    const part = rows.slice(start, start + ROWS_PER_STATEMENT);
+    const column = <T>(value: (row: RollupRow) => T) => part.map(value);
+    await db.query(ROLLUP_SQL, [
+      clusterId,
+      textArray(column((row) => row.identityId)),
+      int4Array(column((row) => row.day)),
+      textArray(column((row) => row.verb)),
+      textArray(column((row) => row.apiGroup)),
+      textArray(column((row) => row.resource)),
+      textArray(column((row) => row.subresource)),
+      textArray(column((row) => row.namespace)),
+      textArray(column((row) => row.path)),
+      int4Array(column((row) => row.count)),
+      int4Array(column((row) => row.deniedCount)),
+      int8ArrayOfNumbers(column((row) => row.firstSeenAt)),
+      int8ArrayOfNumbers(column((row) => row.lastSeenAt)),
+      textArray(column((row) => arrayLiteral(row.userAgents))),
+      textArray(column((row) => arrayLiteral(row.sourceIps))),
+      textArray(column((row) => arrayLiteral(row.resourceNames))),
+      boolArray(column((row) => row.resourceNamesComplete)),
+    ]);
+  }
 }
 
 /**
@@ -177,15 +243,17 @@ async function upsertRollups(db: Db, clusterId: string, rows: readonly RollupRow
  * Credential's lastUsedAt raised to the latest use.
  */
 const CREDENTIAL_USAGE_SQL = `WITH r AS (
-  SELECT * FROM jsonb_to_recordset($2::jsonb) AS r("credentialRef" text, "fingerprint" text, "identityId" text, "count" int,
-    "firstSeenAt" text, "lastSeenAt" text, "userAgents" text[], "sourceIps" text[])
+  SELECT "credentialRef", "fingerprint", "identityId", "count", ${fromEpochMs('"firstSeenAt"')} AS "firstSeenAt",
+    ${fromEpochMs('"lastSeenAt"')} AS "lastSeenAt", "userAgents", "sourceIps"
+  FROM jsonb_to_recordset($2::jsonb) AS r("credentialRef" text, "fingerprint" text, "identityId" text, "count" int,
+    "firstSeenAt" bigint, "lastSeenAt" bigint, "userAgents" text[], "sourceIps" text[])
 ), known AS (
   SELECT DISTINCT ON (c."fingerprint") c."fingerprint", c."id" FROM "Credential" c
   WHERE c."clusterId" = $1 AND c."fingerprint" IN (SELECT "fingerprint" FROM r)
   ORDER BY c."fingerprint", (c."deletedAt" IS NULL) DESC, c."lastSeenAt" DESC
 ), used AS (
   INSERT INTO "CredentialUsage" AS t ("clusterId", "credentialRef", "identityId", "credentialId", "count", "firstSeenAt", "lastSeenAt", "userAgents", "sourceIps")
-  SELECT $1, r."credentialRef", r."identityId", known."id", r."count", r."firstSeenAt"::timestamp(3), r."lastSeenAt"::timestamp(3), r."userAgents", r."sourceIps"
+  SELECT $1, r."credentialRef", r."identityId", known."id", r."count", r."firstSeenAt", r."lastSeenAt", r."userAgents", r."sourceIps"
   FROM r LEFT JOIN known ON known."fingerprint" = r."fingerprint"
   ORDER BY r."credentialRef"
   ON CONFLICT ("clusterId", "credentialRef") DO UPDATE SET
@@ -215,36 +283,36 @@ async function upsertCredentialUsage(
 }
 
 /** Identity.lastUsedAt never goes back: only later uses raise it. */
-async function raiseIdentityLastUsed(db: Db, lastUsed: Readonly<Record<string, string>>): Promise<void> {
+async function raiseIdentityLastUsed(db: Db, lastUsed: Readonly<Record<string, number>>): Promise<void> {
   const rows = Object.entries(lastUsed)
     .sort(([a], [b]) => (a < b ? -1 : 1))
     .map(([id, at]) => ({ id, at }));
   if (rows.length === 0) return;
   await db.query(
-    `UPDATE "Identity" AS i SET "lastUsedAt" = r."at"::timestamp(3)
-FROM jsonb_to_recordset($1::jsonb) AS r("id" text, "at" text)
-WHERE i."id" = r."id" AND (i."lastUsedAt" IS NULL OR i."lastUsedAt" < r."at"::timestamp(3))`,
+    `UPDATE "Identity" AS i SET "lastUsedAt" = r."at"
+FROM (SELECT "id", ${fromEpochMs('"at"')} AS "at" FROM jsonb_to_recordset($1::jsonb) AS r("id" text, "at" bigint)) AS r
+WHERE i."id" = r."id" AND (i."lastUsedAt" IS NULL OR i."lastUsedAt" < r."at")`,
     [JSON.stringify(rows)],
   );
 }
 
 /** Cluster.usageObservedSince = the earliest event ever ingested. */
-async function extendObservedSince(db: Db, clusterId: string, earliest: string): Promise<void> {
+async function extendObservedSince(db: Db, clusterId: string, earliest: number): Promise<void> {
   await db.query(
-    `UPDATE "Cluster" SET "usageObservedSince" = $2::timestamp(3)
-WHERE "id" = $1 AND ("usageObservedSince" IS NULL OR "usageObservedSince" > $2::timestamp(3))`,
+    `UPDATE "Cluster" SET "usageObservedSince" = ${fromEpochMs("$2::bigint")}
+WHERE "id" = $1 AND ("usageObservedSince" IS NULL OR "usageObservedSince" > ${fromEpochMs("$2::bigint")})`,
     [clusterId, earliest],
   );
 }
 
-/** What one chunk, or several merged, adds to a cluster's usage, by identity id: what is staged, then written. */
+/** What one chunk adds to a cluster's usage, by identity id. */
 export interface UsageWrites {
   rollups: RollupRow[];
   credentials: CredentialUsageRow[];
-  /** Latest use per identity id (ISO 8601). */
-  lastUsed: Record<string, string>;
-  /** The earliest event (ISO 8601); null when there was none. */
-  earliest: string | null;
+  /** Latest use per identity id (epoch milliseconds). */
+  lastUsed: Record<string, number>;
+  /** The earliest event (epoch milliseconds); null when there was none. */
+  earliest: number | null;
 }
 
 /** Adds `writes` to the rollups, credential use, last-used times and the cluster's observed-since. */
@@ -253,41 +321,6 @@ export async function writeUsage(db: Db, clusterId: string, writes: UsageWrites)
   await upsertCredentialUsage(db, clusterId, writes.credentials);
   await raiseIdentityLastUsed(db, writes.lastUsed);
   if (writes.earliest !== null) await extendObservedSince(db, clusterId, writes.earliest);
-}
-
-/** Keeps a committed chunk's usage, one row, until it is merged into the rollups (see claimStaged). */
-export async function stageUsage(
-  db: Db,
-  staged: { batchId: string; seq: number; clusterId: string },
-  writes: UsageWrites,
-): Promise<void> {
-  await db.query(
-    `INSERT INTO "UsageStaged" ("batchId", "seq", "clusterId", "payload") VALUES ($1, $2, $3, $4)`,
-    [staged.batchId, staged.seq, staged.clusterId, JSON.stringify(writes)],
-  );
-}
-
-/**
- * Deletes staged chunks about to be merged; returns how many were still there. Deleting is what claims them:
- * whoever deletes a staged chunk merges it in the same transaction, so it is counted exactly once.
- */
-export async function claimStaged(db: Db, batchId: string, seqs: readonly number[]): Promise<number> {
-  const { rowCount } = await db.query(
-    `DELETE FROM "UsageStaged" WHERE "batchId" = $1 AND "seq" = ANY($2::int[])`,
-    [batchId, seqs],
-  );
-  return rowCount ?? 0;
-}
-
-/** Claims one staged chunk and returns its usage, or null when someone else merged it first. */
-export async function takeStaged(db: Db, batchId: string, seq: number): Promise<UsageWrites | null> {
-  const {
-    rows: [row],
-  } = await db.query<{ payload: string }>(
-    `DELETE FROM "UsageStaged" WHERE "batchId" = $1 AND "seq" = $2 RETURNING "payload"`,
-    [batchId, seq],
-  );
-  return row ? (JSON.parse(row.payload) as UsageWrites) : null;
 }
 
 /** Serialises the chunk transactions of one cluster's ingestions (webhook batches may arrive side by side). */
@@ -308,7 +341,14 @@ export async function countIntoBatch(
 ): Promise<void> {
   await db.query(
     `UPDATE "AuditIngestBatch" SET "accepted" = "accepted" + $2, "duplicates" = "duplicates" + $3,
-  "rejected" = "rejected" + $4, "sampleReasons" = $5::jsonb WHERE "id" = $1`,
-    [batchId, counts.accepted, counts.duplicates, counts.rejected, JSON.stringify(counts.sampleReasons)],
+  "rejected" = "rejected" + $4, "sampleReasons" = $5::jsonb, "lastCommitAt" = $6::timestamp(3) WHERE "id" = $1`,
+    [
+      batchId,
+      counts.accepted,
+      counts.duplicates,
+      counts.rejected,
+      JSON.stringify(counts.sampleReasons),
+      new Date().toISOString(),
+    ],
   );
 }
