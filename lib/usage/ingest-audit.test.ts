@@ -256,6 +256,16 @@ describe("ingestAuditRecords", () => {
     expect(new Set(row.userAgents).size).toBe(10);
   });
 
+  it("keeps agents, addresses and names exactly, quotes, backslashes, commas and braces included", async () => {
+    const agent = 'curl/8 "quoted", back\\slash {brace} NULL';
+    const name = 'odd,"name"\\{x}';
+    await ingest([event({ verb: "proxy", agent, ip: "fe80::1%eth0", name })]);
+    const row = await db.prisma.usageRollup.findFirstOrThrow({
+      where: { identityId: deployer.id, verb: "proxy" },
+    });
+    expect(row).toMatchObject({ userAgents: [agent], sourceIps: ["fe80::1%eth0"], resourceNames: [name] });
+  });
+
   it("a chunk whose transaction fails: earlier chunks stay committed, the batch fails with their counts only", async () => {
     // A real database failure in the second chunk's transaction, where it writes its rollups.
     await db.prisma.$executeRawUnsafe(`CREATE FUNCTION refuse_boom() RETURNS trigger LANGUAGE plpgsql AS $$

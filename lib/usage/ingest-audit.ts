@@ -45,6 +45,7 @@ export interface IngestOptions {
 
 // 200,000 records commit in a second or two, which is as long as a webhook delivery of the same cluster waits.
 export const DEFAULT_CHUNK_SIZE = 200_000;
+const FIRST_CHUNK_SIZE = 25_000;
 const MAX_SAMPLE_REASONS = 20;
 const DAY_MS = 86_400_000;
 /** Deadlocks with a concurrent sync (which writes the same Identity and Credential rows) are retried. */
@@ -211,9 +212,14 @@ class Chunk {
     if (at > row.lastSeenAt) row.lastSeenAt = at;
     unionInto(row.userAgents, event.userAgent, MAX_AGENTS_OR_IPS);
     for (const ip of event.sourceIps) unionInto(row.sourceIps, ip, MAX_AGENTS_OR_IPS);
+    const names = row.resourceNames;
     if (!event.name) row.resourceNamesComplete = false;
-    else if (!row.resourceNames.includes(event.name)) {
-      if (row.resourceNames.length < MAX_RESOURCE_NAMES) row.resourceNames.push(event.name);
+    // A full list that is already incomplete cannot change: most events of a busy row skip the search.
+    else if (
+      (names.length < MAX_RESOURCE_NAMES || row.resourceNamesComplete) &&
+      !names.includes(event.name)
+    ) {
+      if (names.length < MAX_RESOURCE_NAMES) names.push(event.name);
       else row.resourceNamesComplete = false;
     }
 
@@ -394,9 +400,12 @@ export async function ingestAuditRecords(
   let inFlight: Promise<void> | undefined;
   try {
     let chunk = new Chunk();
+    // The first chunks are smaller, growing to chunkSize: Postgres starts on the first one while the rest is read.
+    let size = Math.min(chunkSize, FIRST_CHUNK_SIZE);
     for await (const record of records) {
       chunk.add(record);
-      if (chunk.records < chunkSize) continue;
+      if (chunk.records < size) continue;
+      size = Math.min(chunkSize, 2 * size);
       await inFlight;
       inFlight = commit(chunk);
       // Handled where it is awaited; this only keeps Node from reporting it as unhandled in the meantime.

@@ -208,9 +208,12 @@ ON CONFLICT ("identityId", "day", "verb", "apiGroup", "resource", "subresource",
 
 const ROWS_PER_STATEMENT = 5_000;
 
+const escaped = (value: string) =>
+  value.includes('"') || value.includes("\\") ? value.replace(/["\\]/g, "\\$&") : value;
+
 /** A text[] literal (`{"a","b"}`): a row's list, cast by the statement, inside an array of such lists. */
 const arrayLiteral = (values: readonly string[]) =>
-  `{${values.map((value) => `"${value.replace(/["\\]/g, "\\$&")}"`).join(",")}}`;
+  `{${values.map((value) => `"${escaped(value)}"`).join(",")}}`;
 
 async function upsertRollups(db: Db, clusterId: string, rows: readonly RollupRow[]): Promise<void> {
   for (let start = 0; start < rows.length; start += ROWS_PER_STATEMENT) {
