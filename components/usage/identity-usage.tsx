@@ -200,6 +200,9 @@ export function IdentityUsageTab({
           <div className="space-y-5">
             <SourceList title="User agents" items={usage.sources.userAgents} testId="user-agents" />
             <SourceList title="Source IPs" items={usage.sources.sourceIps} testId="source-ips" />
+            {usage.sources.impersonators.length > 0 ? (
+              <SourceList title="Acted as it (impersonation)" items={usage.sources.impersonators} testId="impersonators" />
+            ) : null}
           </div>
         </Card>
       </div>

@@ -96,6 +96,8 @@ export interface IdentityUsageFacts {
   records: UsageRecord[];
   userAgents: UsageSource[];
   sourceIps: UsageSource[];
+  /** Users that made requests as the identity; their clients and addresses are not in the two lists above. */
+  impersonators: UsageSource[];
 }
 
 export interface UsageInput {

@@ -7,6 +7,7 @@ import {
   tables,
   upsertRows,
 } from "@/lib/sync/snapshot-writer";
+import { analyzeCluster } from "@/lib/findings/analyze-cluster";
 import { ingestAuditRecords } from "./ingest-audit";
 import { failInterruptedIngestions, INTERRUPTED_AFTER_MS } from "./interrupted-ingestions";
 import { recordsFromJsonLines, type AuditRecord } from "./read-records";
@@ -264,6 +265,57 @@ describe("ingestAuditRecords", () => {
       where: { identityId: deployer.id, verb: "proxy" },
     });
     expect(row).toMatchObject({ userAgents: [agent], sourceIps: ["fe80::1%eth0"], resourceNames: [name] });
+  });
+
+  it("a request made as a service account by an impersonating user is that user's: its kubectl is no human use of the account", async () => {
+    const cluster = await db.prisma.cluster.create({
+      data: { name: "usage-impersonation", apiServerUrl: "https://impersonation.invalid" },
+    });
+    const accounts = new Map<string, string>();
+    for (const name of ["impersonated", "direct"]) {
+      const account = await db.prisma.identity.create({
+        data: {
+          clusterId: cluster.id,
+          kind: "ServiceAccount",
+          namespace: "ci",
+          name,
+          username: `system:serviceaccount:ci:${name}`,
+        },
+      });
+      accounts.set(account.id, name);
+    }
+    const kubectl = "kubectl/v1.31.0 (darwin/arm64) kubernetes/abc1234";
+    await ingestAuditRecords(
+      db.prisma,
+      { clusterId: cluster.id, source: "upload", actorLabel: "test" },
+      recordsFromJsonLines([
+        [
+          event({
+            username: "alice@example.com",
+            impersonate: "system:serviceaccount:ci:impersonated",
+            agent: kubectl,
+            ip: "203.0.113.7",
+          }),
+          event({ username: "system:serviceaccount:ci:direct", agent: kubectl }),
+        ].join("\n"),
+      ]),
+      { analyze: false },
+    );
+    const rows = await db.prisma.usageRollup.findMany({ where: { clusterId: cluster.id } });
+    expect(
+      rows
+        .map((row) => [accounts.get(row.identityId), row.userAgents, row.sourceIps, row.impersonators])
+        .sort(),
+    ).toEqual([
+      ["direct", [kubectl], ["10.0.0.1"], []],
+      ["impersonated", [], [], ["alice@example.com"]],
+    ]);
+    await analyzeCluster(db.prisma, cluster.id);
+    const humanUse = await db.prisma.finding.findMany({
+      where: { clusterId: cluster.id, type: "human-use", resolvedAt: null },
+      select: { identityId: true },
+    });
+    expect(humanUse.map((finding) => accounts.get(finding.identityId!))).toEqual(["direct"]);
   });
 
   it("a chunk whose transaction fails: earlier chunks stay committed, the batch fails with their counts only", async () => {

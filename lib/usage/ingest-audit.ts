@@ -199,6 +199,7 @@ class Chunk {
         sourceIps: [],
         resourceNames: [],
         resourceNamesComplete: true,
+        impersonators: [],
       };
       this.rollups.set(key, row);
     }
@@ -210,8 +211,13 @@ class Chunk {
     }
     if (at < row.firstSeenAt) row.firstSeenAt = at;
     if (at > row.lastSeenAt) row.lastSeenAt = at;
-    unionInto(row.userAgents, event.userAgent, MAX_AGENTS_OR_IPS);
-    for (const ip of event.sourceIps) unionInto(row.sourceIps, ip, MAX_AGENTS_OR_IPS);
+    // A request made as the identity came from the impersonator's client: its agent and address are not the
+    // identity's own (an admin's kubectl is not the service account's token in a human's hands).
+    if (event.impersonatedBy) unionInto(row.impersonators, event.impersonatedBy, MAX_AGENTS_OR_IPS);
+    else {
+      unionInto(row.userAgents, event.userAgent, MAX_AGENTS_OR_IPS);
+      for (const ip of event.sourceIps) unionInto(row.sourceIps, ip, MAX_AGENTS_OR_IPS);
+    }
     const names = row.resourceNames;
     if (!event.name) row.resourceNamesComplete = false;
     // A full list that is already incomplete cannot change: most events of a busy row skip the search.

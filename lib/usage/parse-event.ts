@@ -15,10 +15,10 @@ const NUL_OR_LONE_SURROGATE =
 const dbSafe = (value: string) =>
   DB_UNSAFE.test(value) ? value.replace(NUL_OR_LONE_SURROGATE, "\uFFFD") : value;
 
-// Events repeat the same few usernames, verbs, resources and agents. An event is kept until its chunk commits,
-// and each JSON.parse makes fresh copies of those strings: keeping one copy each leaves the copies to die young,
-// which at a million events is most of the garbage collector's work. Bounded, so a flood of distinct names
-// cannot grow it without end.
+// Events repeat the same few usernames, verbs, resources and agents, and each JSON.parse makes fresh copies of
+// them. One copy each, made safe for the database once: the rows and lists a chunk keeps hold that copy (the
+// event's own copies die young), and a list's search finds it by identity. Bounded, so a flood of distinct
+// names cannot grow it without end.
 const INTERNED_MAX = 100_000;
 const interned = new Map<string, string>();
 const kept = (value: string): string => {

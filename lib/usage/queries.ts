@@ -33,7 +33,7 @@ interface RecordRow {
 
 interface SourceRow {
   identityId: string;
-  kind: "userAgent" | "sourceIp";
+  kind: "userAgent" | "sourceIp" | "impersonator";
   value: string;
   count: bigint;
   firstSeenAt: Date;
@@ -78,6 +78,7 @@ export async function loadUsageFacts(
       CROSS JOIN LATERAL (
         SELECT 'userAgent' AS kind, ua AS value FROM unnest(r."userAgents") AS ua
         UNION ALL SELECT 'sourceIp', ip FROM unnest(r."sourceIps") AS ip
+        UNION ALL SELECT 'impersonator', u FROM unnest(r."impersonators") AS u
       ) s
       WHERE r."clusterId" = ${scope.clusterId} AND r."day" >= ${since}::date ${identity}
       GROUP BY r."identityId", s.kind, s.value`,
@@ -85,7 +86,7 @@ export async function loadUsageFacts(
   const facts = new Map<string, IdentityUsageFacts>();
   const of = (identityId: string) => {
     let entry = facts.get(identityId);
-    if (!entry) facts.set(identityId, (entry = { records: [], userAgents: [], sourceIps: [] }));
+    if (!entry) facts.set(identityId, (entry = { records: [], userAgents: [], sourceIps: [], impersonators: [] }));
     return entry;
   };
   for (const { identityId, count, ...record } of records) {
@@ -95,11 +96,13 @@ export async function loadUsageFacts(
   }
   for (const { identityId, kind, value, count, firstSeenAt, lastSeenAt } of sources) {
     const source: UsageSource = { value, count: Number(count), firstSeenAt, lastSeenAt };
-    (kind === "userAgent" ? of(identityId).userAgents : of(identityId).sourceIps).push(source);
+    const entry = of(identityId);
+    ({ userAgent: entry.userAgents, sourceIp: entry.sourceIps, impersonator: entry.impersonators })[kind].push(source);
   }
   for (const entry of facts.values()) {
     entry.userAgents.sort(byCountDesc);
     entry.sourceIps.sort(byCountDesc);
+    entry.impersonators.sort(byCountDesc);
   }
   return facts;
 }
@@ -151,7 +154,7 @@ export interface IdentityUsage {
   }[];
   /** Credential ids seen in events that match no synced credential (e.g. a bound token's JTI). */
   otherCredentials: { credentialRef: string; lastUsedAt: Date; requests: number }[];
-  sources: { userAgents: UsageSource[]; sourceIps: UsageSource[] };
+  sources: { userAgents: UsageSource[]; sourceIps: UsageSource[]; impersonators: UsageSource[] };
   /** Allowed requests aggregated over the window: the least-privilege role is generated from these. */
   records: UsageRecord[];
 }
@@ -200,7 +203,7 @@ export async function getIdentityUsage(
       select: { credentialRef: true, lastSeenAt: true, count: true },
     }),
   ]);
-  const usage = facts.get(identityId) ?? { records: [], userAgents: [], sourceIps: [] };
+  const usage = facts.get(identityId) ?? { records: [], userAgents: [], sourceIps: [], impersonators: [] };
   const byDay = new Map(dailyRows.map((row) => [row.day, row]));
   const daily = Array.from({ length: days }, (_, index) => {
     const day = new Date(since.getTime() + index * 86_400_000).toISOString().slice(0, 10);
@@ -259,7 +262,7 @@ export async function getIdentityUsage(
       lastUsedAt: row.lastSeenAt,
       requests: row.count,
     })),
-    sources: { userAgents: usage.userAgents, sourceIps: usage.sourceIps },
+    sources: { userAgents: usage.userAgents, sourceIps: usage.sourceIps, impersonators: usage.impersonators },
     records: usage.records,
   };
 }

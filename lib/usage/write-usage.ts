@@ -54,6 +54,8 @@ export interface RollupRow {
   sourceIps: string[];
   resourceNames: string[];
   resourceNamesComplete: boolean;
+  /** Users that made these requests as the identity (impersonation). */
+  impersonators: string[];
 }
 
 export interface CredentialUsageRow {
@@ -186,14 +188,14 @@ const cappedUnion = (column: string, max: number) =>
   ELSE ARRAY(SELECT v FROM unnest(t."${column}" || EXCLUDED."${column}") WITH ORDINALITY AS u(v, o) GROUP BY v ORDER BY min(o) LIMIT ${max}) END`;
 
 const ROLLUP_SQL = `INSERT INTO "UsageRollup" AS t ("clusterId", "identityId", "day", "verb", "apiGroup", "resource", "subresource", "namespace", "path",
-  "count", "deniedCount", "firstSeenAt", "lastSeenAt", "userAgents", "sourceIps", "resourceNames", "resourceNamesComplete")
+  "count", "deniedCount", "firstSeenAt", "lastSeenAt", "userAgents", "sourceIps", "resourceNames", "resourceNamesComplete", "impersonators")
 SELECT $1, r."identityId", ${fromEpochDay('r."day"')}, r."verb", r."apiGroup", r."resource", r."subresource", r."namespace", r."path",
   r."count", r."deniedCount", ${fromEpochMs('r."firstSeenAt"')}, ${fromEpochMs('r."lastSeenAt"')},
-  r."userAgents"::text[], r."sourceIps"::text[], r."resourceNames"::text[], r."resourceNamesComplete"
+  r."userAgents"::text[], r."sourceIps"::text[], r."resourceNames"::text[], r."resourceNamesComplete", r."impersonators"::text[]
 FROM unnest($2::text[], $3::int4[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::int4[], $11::int4[],
-  $12::int8[], $13::int8[], $14::text[], $15::text[], $16::text[], $17::bool[])
+  $12::int8[], $13::int8[], $14::text[], $15::text[], $16::text[], $17::bool[], $18::text[])
   AS r("identityId", "day", "verb", "apiGroup", "resource", "subresource", "namespace", "path", "count", "deniedCount",
-    "firstSeenAt", "lastSeenAt", "userAgents", "sourceIps", "resourceNames", "resourceNamesComplete")
+    "firstSeenAt", "lastSeenAt", "userAgents", "sourceIps", "resourceNames", "resourceNamesComplete", "impersonators")
 ORDER BY r."identityId", r."day", r."verb", r."apiGroup", r."resource", r."subresource", r."namespace", r."path"
 ON CONFLICT ("identityId", "day", "verb", "apiGroup", "resource", "subresource", "namespace", "path") DO UPDATE SET
   "count" = t."count" + EXCLUDED."count",
@@ -203,6 +205,7 @@ ON CONFLICT ("identityId", "day", "verb", "apiGroup", "resource", "subresource",
   ${cappedUnion("userAgents", MAX_AGENTS_OR_IPS)},
   ${cappedUnion("sourceIps", MAX_AGENTS_OR_IPS)},
   ${cappedUnion("resourceNames", MAX_RESOURCE_NAMES)},
+  ${cappedUnion("impersonators", MAX_AGENTS_OR_IPS)},
   "resourceNamesComplete" = t."resourceNamesComplete" AND EXCLUDED."resourceNamesComplete" AND (EXCLUDED."resourceNames" <@ t."resourceNames"
     OR (SELECT count(DISTINCT v) FROM unnest(t."resourceNames" || EXCLUDED."resourceNames") AS u(v)) <= ${MAX_RESOURCE_NAMES})`;
 
@@ -237,6 +240,7 @@ async function upsertRollups(db: Db, clusterId: string, rows: readonly RollupRow
       textArray(column((row) => arrayLiteral(row.sourceIps))),
       textArray(column((row) => arrayLiteral(row.resourceNames))),
       boolArray(column((row) => row.resourceNamesComplete)),
+      textArray(column((row) => arrayLiteral(row.impersonators))),
     ]);
   }
 }

@@ -83,3 +83,7 @@ ALTER TABLE "UsageRollup" ADD CONSTRAINT "UsageRollup_pkey" PRIMARY KEY ("identi
 ALTER TABLE "UsageRollup" SET (fillfactor = 70);
 
 
+
+-- Who made requests as the identity (impersonation). Their clients and addresses are theirs: an admin's kubectl
+-- acting as a service account is not that account's token in a human's hands.
+ALTER TABLE "UsageRollup" ADD COLUMN "impersonators" TEXT[] DEFAULT ARRAY[]::TEXT[];
