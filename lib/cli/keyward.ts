@@ -235,7 +235,11 @@ async function auditImport(args: string[]): Promise<void> {
   const db = getPrisma();
   let outcome;
   try {
-    outcome = await importAuditLog(db, { clusterId: cluster.id, fileName: path.basename(file), actorLabel: cliActor.label }, handle.createReadStream());
+    outcome = await importAuditLog(db, { clusterId: cluster.id, fileName: path.basename(file), actorLabel: cliActor.label }, handle.createReadStream(), {
+      // A large log takes a while: each committed chunk says how far it got (on stderr; stdout has the result).
+      onProgress: ({ accepted, duplicates, rejected }) =>
+        note(`committed ${accepted + duplicates + rejected} records so far (accepted ${accepted}, duplicates ${duplicates}, rejected ${rejected})`),
+    });
   } catch (error) {
     if (error instanceof EmptyAuditLogError || error instanceof AuditInputTooLargeError || error instanceof AuditInputCorruptError) {
       throw new CliError(`${positionals[0]}: ${error.message}`);

@@ -1,5 +1,5 @@
 import type { PrismaClient } from "@/lib/db";
-import { ingestAuditRecords } from "./ingest-audit";
+import { ingestAuditRecords, type IngestOptions } from "./ingest-audit";
 import { recordsFromJsonLines, type AuditRecord } from "./read-records";
 import type { IngestOutcome } from "./types";
 
@@ -77,7 +77,7 @@ export async function importAuditLog(
   db: PrismaClient,
   target: ImportTarget,
   chunks: AsyncIterable<Uint8Array>,
-  options: { declaredBytes?: number } = {},
+  options: { declaredBytes?: number; onProgress?: IngestOptions["onProgress"] } = {},
 ): Promise<IngestOutcome> {
   const records = recordsFromJsonLines(checkedLength(chunks, options.declaredBytes), { gzip: "auto" })[
     Symbol.asyncIterator
@@ -85,5 +85,7 @@ export async function importAuditLog(
   // The first record is read before the batch is opened: an empty file or a bomb that blows up at once writes nothing.
   const first = await records.next();
   if (first.done) throw new EmptyAuditLogError();
-  return ingestAuditRecords(db, { ...target, source: "upload" }, prepend(first.value, records));
+  return ingestAuditRecords(db, { ...target, source: "upload" }, prepend(first.value, records), {
+    onProgress: options.onProgress,
+  });
 }

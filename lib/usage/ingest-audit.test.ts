@@ -8,7 +8,7 @@ import {
   upsertRows,
 } from "@/lib/sync/snapshot-writer";
 import { analyzeCluster } from "@/lib/findings/analyze-cluster";
-import { ingestAuditRecords } from "./ingest-audit";
+import { ingestAuditRecords, type IngestOptions } from "./ingest-audit";
 import { failInterruptedIngestions, INTERRUPTED_AFTER_MS } from "./interrupted-ingestions";
 import { recordsFromJsonLines, type AuditRecord } from "./read-records";
 import { pruneUsage } from "./retention";
@@ -512,7 +512,11 @@ describe("chunked ingestion", () => {
         select: { id: true },
       })
     ).id;
-  const ingestInto = (cluster: string, lines: string[], options: { chunkSize?: number }) =>
+  const ingestInto = (
+    cluster: string,
+    lines: string[],
+    options: Pick<IngestOptions, "chunkSize" | "onProgress">,
+  ) =>
     ingestAuditRecords(
       db.prisma,
       { clusterId: cluster, source: "upload", fileName: "audit.log", actorLabel: "test" },
@@ -605,7 +609,17 @@ describe("chunked ingestion", () => {
     // Stages split across chunks, names and agents over their caps across many chunks.
     for (const chunkSize of [3, 1]) {
       const chunked = await newCluster(`usage-chunked-${chunkSize}`);
-      const outcome = await ingestInto(chunked, log, { chunkSize });
+      const progress: number[] = [];
+      const outcome = await ingestInto(chunked, log, {
+        chunkSize,
+        onProgress: ({ accepted, duplicates, rejected }) => progress.push(accepted + duplicates + rejected),
+      });
+      // One report per committed chunk, with the records so far.
+      expect(progress).toEqual(
+        Array.from({ length: Math.ceil(log.length / chunkSize) }, (_, i) =>
+          Math.min(log.length, (i + 1) * chunkSize),
+        ),
+      );
       expect(outcome).toMatchObject({
         accepted: once.accepted,
         duplicates: once.duplicates,
