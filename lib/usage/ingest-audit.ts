@@ -12,7 +12,6 @@ import { parseAuditEvent } from "./parse-event";
 import type { AuditRecord } from "./read-records";
 import type { IngestOutcome, RejectedLine, UsageEvent } from "./types";
 import {
-  clusterNumberOf,
   countIntoBatch,
   inTransaction,
   lockClusterUsage,
@@ -94,8 +93,6 @@ type PendingCredentialUsage = Omit<CredentialUsageRow, "identityId"> & { usernam
 class Chunk {
   records = 0;
   duplicates = 0;
-  /** Distinct events (by key) so far. */
-  length = 0;
   readonly rejections: RejectedLine[] = [];
   keys: SeenKeys = { key: new BigInt64Array(0), day: new Int32Array(0), length: 0 };
   private words = new Int32Array(0);
@@ -110,6 +107,11 @@ class Chunk {
   /** Event positions by the low 30 bits of their key (a small integer), and by the whole key where those collide. */
   private readonly bySlot = new Map<number, number>();
   private readonly byKey = new Map<bigint, number>();
+
+  /** Distinct events (by key) so far. */
+  get length(): number {
+    return this.keys.length;
+  }
 
   /** Room for one more event: the per-event arrays double (a webhook call's chunk holds a handful). */
   private grow(): void {
@@ -142,7 +144,7 @@ class Chunk {
     auditKey(parsed.event.auditId, this.words, index);
     const earlier = this.earlierWithKey(index);
     if (earlier === undefined) {
-      this.length = this.keys.length = index + 1;
+      this.keys.length = index + 1;
       this.sumUp(parsed.event, index);
       return;
     }
@@ -351,8 +353,10 @@ export async function ingestAuditRecords(
   const chunkSize = Math.max(1, options.chunkSize ?? DEFAULT_CHUNK_SIZE);
   const batch = await db.auditIngestBatch.create({
     data: { clusterId, source: target.source, fileName: target.fileName, actorLabel: target.actorLabel },
-    select: { id: true },
+    // The cluster's number prefixes its seen audit IDs.
+    select: { id: true, cluster: { select: { number: true } } },
   });
+  const clusterNumber = batch.cluster.number;
   const outcome: IngestOutcome = {
     batchId: batch.id,
     accepted: 0,
@@ -363,7 +367,6 @@ export async function ingestAuditRecords(
   // Usernames resolved by committed chunks; a rolled-back chunk's discoveries are not kept.
   const identityIds = new Map<string, string>();
   const pool = sqlPoolOf(db);
-  const clusterNumber = await inTransaction(pool, (tx) => clusterNumberOf(tx, clusterId));
 
   /** One chunk in one transaction: its seen keys, discovered identities, usage and counters. */
   const commitOnce = async (chunk: Chunk) =>

@@ -133,15 +133,6 @@ export async function markSeen(db: Db, clusterNumber: number, keys: SeenKeys): P
   return seen;
 }
 
-/** The cluster's compact number, which prefixes its seen audit IDs. */
-export async function clusterNumberOf(db: Db, clusterId: string): Promise<number> {
-  const { rows } = await db.query<{ number: number }>(`SELECT "number" FROM "Cluster" WHERE "id" = $1`, [
-    clusterId,
-  ]);
-  if (!rows[0]) throw new Error(`cluster ${clusterId} does not exist`);
-  return rows[0].number;
-}
-
 // Live rows first; a request is made by a service account or certificate user rather than a same-named
 // RBAC User subject; never by a Group.
 const FIND_IDENTITIES_SQL = `SELECT DISTINCT ON ("username") "username", "id" FROM "Identity"
